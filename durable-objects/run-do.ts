@@ -1,0 +1,312 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { AuditInput } from '../worker/audit/chain';
+import { makeDb } from '../worker/db/client';
+import type { Env } from '../worker/env';
+import { LedgerInvoker, type ToolInvoker } from '../worker/runs/invoke';
+import { mirrorRun } from '../worker/runs/mirror';
+import { RunEngine, type PendingEvent } from '../worker/runs/engine';
+import {
+  TERMINAL_RUN,
+  runView,
+  stepView,
+  type Actor,
+  type RunEvent,
+  type RunState,
+  type RunView,
+  type StepView,
+} from '../worker/runs/types';
+
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: 'not_found' | 'conflict' | 'forbidden'; message: string };
+
+const EVENT_PREFIX = 'ev:';
+const eventKey = (seq: number) => `${EVENT_PREFIX}${String(seq).padStart(10, '0')}`;
+
+/**
+ * One run. Its state lives in this object's storage; every transition is persisted there with
+ * its event before anything acts on it. Alarms drive the steps; D1 and the audit log are fed
+ * from the persisted events through an outbox cursor, so a crash at any point loses nothing.
+ */
+export class RunDO extends DurableObject<Env> {
+  private run: RunState | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly invoker: ToolInvoker;
+  private dirtySteps = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.invoker = new LedgerInvoker(makeDb(env.DB));
+    ctx.blockConcurrencyWhile(async () => {
+      this.run = await ctx.storage.get<RunState>('run');
+    });
+  }
+
+  /** Serialises every operation that changes the run: alarms, approvals and cancels never interleave. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private engine(run: RunState): RunEngine {
+    return new RunEngine(run, {
+      now: () => Date.now(),
+      invoker: this.invoker,
+      commit: (events) => this.commit(run, events),
+    });
+  }
+
+  private async commit(run: RunState, pending: PendingEvent[]): Promise<void> {
+    const ts = new Date().toISOString();
+    const summary = { status: run.status, ended_at: run.ended_at, cost_usd: run.cost_usd, tokens: run.tokens, reason: run.reason };
+    const events: RunEvent[] = pending.map((e) => {
+      const step = e.step ? run.steps.find((s) => s.id === e.step) : undefined;
+      if (step) this.dirtySteps.add(step.id);
+      return {
+        seq: ++run.seq,
+        ts,
+        type: e.type,
+        ...(e.message ? { message: e.message } : {}),
+        ...(e.actor ? { actor: e.actor } : {}),
+        run: summary,
+        ...(step ? { step: stepView(step) } : {}),
+      };
+    });
+    const entries: Record<string, unknown> = { run };
+    for (const ev of events) entries[eventKey(ev.seq)] = ev;
+    await this.ctx.storage.put(entries);
+    this.broadcast(events);
+  }
+
+  private broadcast(events: RunEvent[]): void {
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) return;
+    for (const ev of events) {
+      const msg = JSON.stringify({ type: 'event', seq: ev.seq, event: ev });
+      for (const ws of sockets) {
+        try {
+          ws.send(msg);
+        } catch {
+          // A socket that went away is cleaned up by webSocketClose.
+        }
+      }
+    }
+  }
+
+  /**
+   * Copies what was persisted to D1 (the listing mirror) and to the tenant's audit log.
+   * Both are idempotent, so re-running after a crash is safe.
+   */
+  private async flush(run: RunState): Promise<void> {
+    const steps = run.steps.filter((s) => this.dirtySteps.has(s.id));
+    await mirrorRun(makeDb(this.env.DB), run, steps);
+    this.dirtySteps.clear();
+    if (run.audited_seq < run.seq) {
+      const listed = await this.ctx.storage.list<RunEvent>({ start: eventKey(run.audited_seq + 1), end: eventKey(run.seq + 1) });
+      const entries = [...listed.values()].map((ev) => auditEntry(run, ev));
+      await this.env.AUDIT.get(this.env.AUDIT.idFromName(run.tenantId)).append(run.tenantId, entries);
+      run.audited_seq = run.seq;
+      await this.ctx.storage.put('run', run);
+    }
+  }
+
+  /** Creates the run (idempotent for the same id) and arms its first alarm. */
+  async start(init: RunState): Promise<RunView> {
+    return this.exclusive(async () => {
+      if (this.run) return runView(this.run);
+      const run = structuredClone(init);
+      for (const s of run.steps) this.dirtySteps.add(s.id);
+      try {
+        await this.commit(run, [{ type: 'run.created', actor: { type: run.actor.type, id: run.actor.id }, message: `Run of ${run.runbook.name} v${run.runbook.version} (${run.mode})` }]);
+        await this.flush(run);
+      } catch (err) {
+        // Nothing half-written: without its D1 row nobody could see or resume this run.
+        await this.ctx.storage.deleteAll();
+        throw err;
+      }
+      this.run = run;
+      await this.ctx.storage.setAlarm(Date.now());
+      return runView(run);
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.exclusive(async () => {
+      const run = this.run;
+      if (!run) return;
+      let wake: number | undefined;
+      try {
+        wake = await this.engine(run).tick();
+      } finally {
+        await this.flush(run);
+      }
+      if (wake !== undefined && !TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(wake);
+    });
+  }
+
+  /** Re-arms the alarm of a run that is not finished and has none (a repair path, cheap to call). */
+  async ensureScheduled(): Promise<void> {
+    if (!this.run || TERMINAL_RUN.has(this.run.status)) return;
+    if ((await this.ctx.storage.getAlarm()) === null && this.run.status !== 'awaiting_approval') {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+  }
+
+  async view(): Promise<RunView | null> {
+    return this.run ? runView(this.run) : null;
+  }
+
+  async events(after: number, limit = 500): Promise<RunEvent[]> {
+    const listed = await this.ctx.storage.list<RunEvent>({ start: eventKey(after + 1), limit });
+    return [...listed.values()];
+  }
+
+  /** Records one approval or denial of a waiting step. */
+  async review(
+    stepId: string,
+    reviewer: Actor,
+    verdict: 'approve' | 'deny',
+    comment: string | undefined,
+    canApprove: boolean,
+  ): Promise<RpcResult<StepView>> {
+    return this.exclusive(async () => {
+      const run = this.run;
+      if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
+      const step = run.steps.find((s) => s.id === stepId);
+      if (!step) return { ok: false, code: 'not_found', message: `Step ${stepId} not found` };
+      if (step.status !== 'awaiting_approval') {
+        return { ok: false, code: 'conflict', message: `Step ${stepId} is ${step.status}, not awaiting approval` };
+      }
+      const req = step.decision?.approval;
+      if (!canApprove || (req && !req.roles.includes(reviewer.role))) {
+        const roles = req ? req.roles.join(', ') : 'an approver role';
+        return { ok: false, code: 'forbidden', message: `Role "${reviewer.role}" may not review this step (needs ${roles})` };
+      }
+      if (req?.distinct_from_requester && reviewer.id === run.actor.id) {
+        return { ok: false, code: 'forbidden', message: 'The policy requires an approver other than the person who started the run' };
+      }
+      if (step.approvals.some((a) => a.actor.id === reviewer.id && a.args_hash === step.args_hash)) {
+        return { ok: false, code: 'conflict', message: 'You have already reviewed this step' };
+      }
+      const actor = { type: reviewer.type, id: reviewer.id };
+      step.approvals.push({
+        actor,
+        role: reviewer.role,
+        verdict,
+        ...(comment ? { comment } : {}),
+        at: new Date().toISOString(),
+        args_hash: step.args_hash ?? '',
+      });
+      this.dirtySteps.add(step.id);
+      const engine = this.engine(run);
+      if (verdict === 'deny') {
+        await engine.failStep(step, `Denied by ${reviewer.id}${comment ? `: ${comment}` : ''}`, 'denied', actor);
+      } else {
+        const needed = req?.count ?? 1;
+        const given = step.approvals.filter((a) => a.verdict === 'approve' && a.args_hash === step.args_hash).length;
+        const events: PendingEvent[] = [{ type: 'step.approved', step: step.id, actor, message: `Approved by ${reviewer.id} (${given}/${needed})${comment ? `: ${comment}` : ''}` }];
+        if (given >= needed) {
+          step.status = 'pending';
+          step.approval_expires_at = undefined;
+          run.status = 'running';
+        }
+        await this.commit(run, events);
+      }
+      await this.flush(run);
+      if (!TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(Date.now());
+      return { ok: true, value: stepView(step) };
+    });
+  }
+
+  /** Stops the run: nothing further starts; with `compensate`, completed changes are undone first. */
+  async cancel(actor: { type: string; id: string }, compensate: boolean): Promise<RpcResult<RunView>> {
+    return this.exclusive(async () => {
+      const run = this.run;
+      if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
+      if (TERMINAL_RUN.has(run.status)) return { ok: false, code: 'conflict', message: `Run is already ${run.status}` };
+      const reason = `Cancelled by ${actor.id}`;
+      for (const s of run.steps) {
+        if (s.status === 'pending' || s.status === 'awaiting_approval' || s.status === 'running') {
+          s.status = 'skipped';
+          s.wake_at = undefined;
+          this.dirtySteps.add(s.id);
+        }
+      }
+      run.cursor = run.steps.length;
+      const engine = this.engine(run);
+      if (compensate) engine.queueCompensation();
+      if (run.compensate.length > 0) {
+        run.reason = reason;
+        run.outcome = 'cancelled';
+        await this.commit(run, [{ type: 'run.compensating', actor, message: `${reason}; compensating ${run.compensate.join(', ')}` }]);
+        await this.ctx.storage.setAlarm(Date.now());
+      } else {
+        await engine.finish('cancelled', reason, [], actor);
+      }
+      await this.flush(run);
+      return { ok: true, value: runView(run) };
+    });
+  }
+
+  /** The live view: a hibernatable WebSocket that gets a snapshot (or the events after `?after=N`). */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('Expected a WebSocket upgrade', { status: 426 });
+    const run = this.run;
+    if (!run) return new Response('Run not found', { status: 404 });
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    const afterParam = new URL(request.url).searchParams.get('after');
+    const after = afterParam !== null && /^\d+$/.test(afterParam) ? Number(afterParam) : undefined;
+    if (after === undefined || after > run.seq) {
+      server.send(JSON.stringify({ type: 'snapshot', seq: run.seq, run: runView(run) }));
+    } else {
+      for (let from = after; ; ) {
+        const missed = await this.events(from, 500);
+        for (const ev of missed) server.send(JSON.stringify({ type: 'event', seq: ev.seq, event: ev }));
+        if (missed.length < 500) break;
+        from = missed[missed.length - 1]!.seq;
+      }
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // Clients only listen; a ping gets a pong so proxies keep the connection open.
+    if (message === 'ping') ws.send('pong');
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'closing');
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+function auditEntry(run: RunState, ev: RunEvent): AuditInput {
+  return {
+    ts: ev.ts,
+    actor: ev.actor ?? { type: 'system', id: 'run-engine' },
+    action: ev.type.startsWith('run.') ? ev.type : `run.${ev.type}`,
+    resource: { type: 'run', id: run.id },
+    data: {
+      seq: ev.seq,
+      ...(ev.message ? { message: ev.message } : {}),
+      run_status: ev.run.status,
+      ...(ev.step
+        ? {
+            step: ev.step.id,
+            tool: ev.step.tool,
+            status: ev.step.status,
+            attempts: ev.step.attempts,
+            ...(ev.type === 'step.started' || ev.type === 'step.awaiting_approval' ? { args: ev.step.args } : {}),
+            ...(ev.step.decision && ev.type !== 'step.started' ? { decision: { effect: ev.step.decision.effect, reasons: ev.step.decision.reasons } } : {}),
+            ...(ev.type === 'step.succeeded' ? { result: ev.step.result } : {}),
+            ...(ev.step.error ? { error: ev.step.error } : {}),
+          }
+        : {}),
+    },
+    source_key: `run:${run.id}:${ev.seq}`,
+  };
+}

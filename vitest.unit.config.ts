@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    name: 'unit',
+    environment: 'node',
+    include: ['worker/**/*.test.ts', 'durable-objects/**/*.test.ts', 'policies/**/*.test.ts'],
+  },
+});

@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig(async () => {
+  // Migrations are read here, in Node, and applied inside workerd by test/setup.ts,
+  // so the tests run against exactly the SQL that `wrangler d1 migrations apply` uses.
+  const migrations = await readD1Migrations(path.join(__dirname, 'migrations'));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            AUDIT_HMAC_KEYS: JSON.stringify({ k1: 'test-audit-key-not-secret' }),
+            SESSION_SECRET: 'test-session-secret',
+          },
+        },
+      }),
+    ],
+    test: {
+      name: 'workers',
+      include: ['test/**/*.test.ts'],
+      setupFiles: ['./test/setup.ts'],
+    },
+  };
+});

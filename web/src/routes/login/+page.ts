@@ -1,0 +1,12 @@
+import { redirect } from '@sveltejs/kit';
+import { createClient } from '$lib/api';
+import { safeNext } from '$lib/errors';
+import type { PageLoad } from './$types';
+
+export const load: PageLoad = async ({ fetch, url }) => {
+  const next = safeNext(url.searchParams.get('next'));
+  // Someone already signed in has nothing to do here.
+  const session = await createClient(fetch).me().catch(() => null);
+  if (session) redirect(307, next);
+  return { next };
+};

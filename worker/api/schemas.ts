@@ -1,0 +1,122 @@
+import { z } from '@hono/zod-openapi';
+
+// Shapes of the API contract (DESIGN §12). Routes validate with them and the OpenAPI document is
+// generated from them, so the docs cannot drift from what the server accepts.
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().optional() })).optional(),
+    }),
+    request_id: z.string(),
+  })
+  .openapi('Error');
+
+export const RoleSchema = z.enum(['viewer', 'operator', 'sre', 'admin']);
+
+export const Json = z.record(z.string(), z.unknown());
+
+export const DecisionSchema = z
+  .object({
+    effect: z.enum(['allow', 'deny', 'require_approval']),
+    reasons: z.array(z.object({ kind: z.string(), name: z.string(), effect: z.string(), message: z.string() })),
+    approval: z
+      .object({ roles: z.array(z.string()), count: z.number(), distinct_from_requester: z.boolean(), expires_in: z.string().optional() })
+      .optional(),
+  })
+  .openapi('Decision');
+
+export const StepSchema = z
+  .object({
+    id: z.string(),
+    tool: z.string(),
+    status: z.enum(['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'skipped', 'denied', 'simulated', 'compensated']),
+    args: Json.nullable(),
+    result: z.unknown().optional(),
+    error: z.string().optional(),
+    decision: DecisionSchema.optional(),
+    attempts: z.number(),
+    integration_mode: z.enum(['simulated', 'live']).optional(),
+    approvals: z.array(Json),
+  })
+  .openapi('Step');
+
+export const RunSchema = z
+  .object({
+    id: z.string(),
+    runbook: z.string(),
+    runbook_version: z.number(),
+    status: z.enum(['queued', 'planning', 'running', 'awaiting_approval', 'succeeded', 'failed', 'denied', 'cancelled']),
+    mode: z.enum(['execute', 'dry_run', 'shadow']),
+    reason: z.string().optional(),
+    inputs: Json,
+    context: Json,
+    created_at: z.string(),
+    ended_at: z.string().optional(),
+    cost_usd: z.number(),
+    tokens: z.number(),
+    steps: z.array(StepSchema),
+  })
+  .openapi('Run');
+
+export const RunSummarySchema = z
+  .object({
+    id: z.string(),
+    runbook: z.string(),
+    runbook_version: z.number(),
+    status: z.string(),
+    mode: z.string(),
+    reason: z.string().nullable(),
+    actor: z.object({ type: z.string(), id: z.string() }),
+    created_at: z.string(),
+    ended_at: z.string().nullable(),
+  })
+  .openapi('RunSummary');
+
+export const CreateRunSchema = z
+  .object({
+    runbook: z.string().min(1).max(200).describe('Runbook name or id'),
+    inputs: Json.optional(),
+    context: Json.optional(),
+    mode: z.enum(['execute', 'dry_run', 'shadow']).default('execute'),
+    expected: z.array(z.object({ tool: z.string(), args: Json.optional() })).optional(),
+  })
+  .strict()
+  .openapi('CreateRun');
+
+export const ReviewSchema = z.object({ comment: z.string().max(2000).optional() }).strict().openapi('Review');
+export const CancelSchema = z.object({ compensate: z.boolean().default(false) }).strict().openapi('Cancel');
+
+export const YamlBodySchema = z.object({ yaml: z.string().min(1).max(256 * 1024) }).strict().openapi('YamlDocument');
+
+export const RunbookSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    version: z.number(),
+    updated_at: z.string(),
+    archived: z.boolean(),
+  })
+  .openapi('RunbookSummary');
+
+export const CreatedDocSchema = z.object({ id: z.string(), name: z.string(), version: z.number() }).openapi('CreatedDocument');
+
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    prefix: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+export const IdParam = z.object({ id: z.string().min(1).max(200) });
+export const RunStepParams = z.object({ id: z.string().min(1).max(200), stepId: z.string().min(1).max(100) });

@@ -1,0 +1,175 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Timestamps are ISO-8601 strings (UTC): readable in the audit log and in exports, and they sort.
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+
+export const tenants = sqliteTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  activePolicyId: text('active_policy_id'),
+  createdAt: text('created_at').notNull().default(now),
+});
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['viewer', 'operator', 'sre', 'admin'] }).notNull(),
+    /** SHA-256 of the key, hex. The key itself is shown once and never stored. */
+    hash: text('hash').notNull(),
+    /** First characters of the key, so people can tell their keys apart. */
+    prefix: text('prefix').notNull(),
+    platformOwner: integer('platform_owner', { mode: 'boolean' }).notNull().default(false),
+    createdBy: text('created_by'),
+    createdAt: text('created_at').notNull().default(now),
+    lastUsedAt: text('last_used_at'),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash').on(t.hash), index('api_keys_tenant').on(t.tenantId)],
+);
+
+export const runbooks = sqliteTable(
+  'runbooks',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    name: text('name').notNull(),
+    description: text('description'),
+    version: integer('version').notNull(),
+    createdAt: text('created_at').notNull().default(now),
+    updatedAt: text('updated_at').notNull().default(now),
+    archivedAt: text('archived_at'),
+  },
+  (t) => [uniqueIndex('runbooks_tenant_name').on(t.tenantId, t.name)],
+);
+
+export const runbookVersions = sqliteTable(
+  'runbook_versions',
+  {
+    runbookId: text('runbook_id').notNull().references(() => runbooks.id),
+    tenantId: text('tenant_id').notNull(),
+    version: integer('version').notNull(),
+    yaml: text('yaml').notNull(),
+    /** The validated runbook as JSON, so runs never re-parse YAML. */
+    spec: text('spec', { mode: 'json' }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: text('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.runbookId, t.version] })],
+);
+
+export const policies = sqliteTable(
+  'policies',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    yaml: text('yaml').notNull(),
+    spec: text('spec', { mode: 'json' }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: text('created_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('policies_tenant_name_version').on(t.tenantId, t.name, t.version)],
+);
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    runbookId: text('runbook_id').notNull(),
+    runbookName: text('runbook_name').notNull(),
+    runbookVersion: integer('runbook_version').notNull(),
+    policyId: text('policy_id'),
+    status: text('status').notNull(),
+    mode: text('mode').notNull(),
+    inputs: text('inputs', { mode: 'json' }).notNull(),
+    context: text('context', { mode: 'json' }).notNull(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id').notNull(),
+    reason: text('reason'),
+    costUsd: real('cost_usd').notNull().default(0),
+    tokens: integer('tokens').notNull().default(0),
+    createdAt: text('created_at').notNull().default(now),
+    updatedAt: text('updated_at').notNull().default(now),
+    endedAt: text('ended_at'),
+  },
+  (t) => [
+    index('runs_tenant_created').on(t.tenantId, t.createdAt),
+    index('runs_tenant_status').on(t.tenantId, t.status),
+  ],
+);
+
+export const runSteps = sqliteTable(
+  'run_steps',
+  {
+    runId: text('run_id').notNull(),
+    stepId: text('step_id').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    idx: integer('idx').notNull(),
+    tool: text('tool').notNull(),
+    status: text('status').notNull(),
+    args: text('args', { mode: 'json' }),
+    result: text('result', { mode: 'json' }),
+    error: text('error'),
+    decision: text('decision', { mode: 'json' }),
+    attempts: integer('attempts').notNull().default(0),
+    startedAt: text('started_at'),
+    endedAt: text('ended_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.stepId] }),
+    index('run_steps_tenant_status').on(t.tenantId, t.status),
+  ],
+);
+
+/**
+ * The ledger of the simulated integrations: the "vendor side" of every simulated tool call,
+ * keyed by idempotency key. A call repeated with the same key returns the recorded result
+ * instead of acting again — as GitHub, Jira and PagerDuty do with their idempotency keys.
+ */
+export const toolCalls = sqliteTable(
+  'tool_calls',
+  {
+    idempotencyKey: text('idempotency_key').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    runId: text('run_id').notNull(),
+    stepId: text('step_id').notNull(),
+    tool: text('tool').notNull(),
+    mode: text('mode').notNull(),
+    argsHash: text('args_hash').notNull(),
+    result: text('result', { mode: 'json' }),
+    error: text('error'),
+    createdAt: text('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.idempotencyKey] }), index('tool_calls_run').on(t.runId)],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    tenantId: text('tenant_id').notNull(),
+    seq: integer('seq').notNull(),
+    ts: text('ts').notNull(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id').notNull(),
+    action: text('action').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id').notNull(),
+    data: text('data').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+    keyId: text('key_id').notNull(),
+    /** Where the entry came from (e.g. `run:<id>:<event seq>`), so a retried append is a no-op. */
+    sourceKey: text('source_key'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.seq] }),
+    uniqueIndex('audit_source_key').on(t.tenantId, t.sourceKey),
+    index('audit_tenant_action').on(t.tenantId, t.action),
+  ],
+);

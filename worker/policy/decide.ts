@@ -1,0 +1,94 @@
+import { evalCondition } from '../cel';
+import type { Risk } from '../tools/types';
+import { matchesToolPattern } from '../tools/catalog';
+import type { ApprovalRequirement, Policy } from './schema';
+
+export type Effect = 'allow' | 'deny' | 'require_approval';
+
+export interface Reason {
+  kind: 'role' | 'rule' | 'runbook' | 'budget' | 'limit';
+  name: string;
+  effect: Effect;
+  message: string;
+}
+
+export interface Decision {
+  effect: Effect;
+  reasons: Reason[];
+  /** Present when the effect is `require_approval`: who must approve, how many, how fast. */
+  approval?: ApprovalRequirement;
+}
+
+export interface DecisionRequest {
+  tool: { id: string; mutating: boolean; risk: Risk };
+  args: Record<string, unknown>;
+  actor: { type: string; id: string; role: string };
+  context: Record<string, unknown>;
+  run?: { id: string; runbook: string; mode: string };
+  /** The runbook step asked for a human approval (`approval: required`). */
+  stepRequiresApproval?: boolean;
+}
+
+const DEFAULT_APPROVAL: ApprovalRequirement = { roles: ['sre', 'admin'], count: 1, distinct_from_requester: false };
+
+const RANK: Record<Effect, number> = { allow: 0, require_approval: 1, deny: 2 };
+
+/**
+ * The policy decision point: deterministic code, never a model. Every reason names the role,
+ * rule or runbook setting that produced it; the strongest effect wins (deny > require_approval > allow).
+ */
+export function decide(policy: Policy, req: DecisionRequest): Decision {
+  const reasons: Reason[] = [];
+  const role = policy.spec.roles[req.actor.role];
+  if (!role) {
+    reasons.push({ kind: 'role', name: req.actor.role, effect: 'deny', message: `Role "${req.actor.role}" is not defined by policy "${policy.metadata.name}"` });
+  } else {
+    const pattern = role.tools.find((p) => matchesToolPattern(p, req.tool.id));
+    reasons.push(
+      pattern
+        ? { kind: 'role', name: req.actor.role, effect: 'allow', message: `Role "${req.actor.role}" may use ${req.tool.id} (pattern "${pattern}")` }
+        : { kind: 'role', name: req.actor.role, effect: 'deny', message: `Role "${req.actor.role}" is not allowed to use ${req.tool.id}` },
+    );
+  }
+
+  let approval: ApprovalRequirement | undefined;
+  if (req.stepRequiresApproval) {
+    reasons.push({ kind: 'runbook', name: 'approval: required', effect: 'require_approval', message: 'The runbook step requires a human approval' });
+    approval = DEFAULT_APPROVAL;
+  }
+
+  const vars = {
+    context: req.context,
+    tool: req.tool,
+    args: req.args,
+    actor: req.actor,
+    run: req.run ?? {},
+  };
+  for (const rule of policy.spec.rules) {
+    let matched: boolean;
+    try {
+      matched = evalCondition(rule.when, vars);
+    } catch (err) {
+      // A rule that cannot be evaluated fails closed: it is safer to stop than to skip a guardrail.
+      reasons.push({ kind: 'rule', name: rule.name, effect: 'deny', message: `Rule could not be evaluated: ${(err as Error).message}` });
+      continue;
+    }
+    if (!matched) continue;
+    reasons.push({ kind: 'rule', name: rule.name, effect: rule.effect, message: rule.reason ?? `Rule "${rule.name}" matched` });
+    if (rule.effect === 'require_approval') approval = mergeApproval(approval, rule.approval ?? DEFAULT_APPROVAL);
+  }
+
+  const effect = reasons.reduce<Effect>((acc, r) => (RANK[r.effect] > RANK[acc] ? r.effect : acc), 'allow');
+  return effect === 'require_approval' ? { effect, reasons, approval } : { effect, reasons };
+}
+
+/** Two approval requirements combine into the stricter of each setting. */
+function mergeApproval(a: ApprovalRequirement | undefined, b: ApprovalRequirement): ApprovalRequirement {
+  if (!a || a === DEFAULT_APPROVAL) return b;
+  return {
+    roles: a.roles.filter((r) => b.roles.includes(r)).length ? a.roles.filter((r) => b.roles.includes(r)) : b.roles,
+    count: Math.max(a.count, b.count),
+    distinct_from_requester: a.distinct_from_requester || b.distinct_from_requester,
+    expires_in: a.expires_in ?? b.expires_in,
+  };
+}

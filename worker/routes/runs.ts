@@ -1,0 +1,130 @@
+import { z } from '@hono/zod-openapi';
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { route, router } from '../api/route';
+import { CancelSchema, CreateRunSchema, IdParam, ReviewSchema, RunSchema, RunStepParams, RunSummarySchema, StepSchema, listOf } from '../api/schemas';
+import { requireRole } from '../auth/middleware';
+import { makeDb } from '../db/client';
+import { runSteps, runs } from '../db/schema';
+import type { AppEnv } from '../env';
+import { ApiError } from '../lib/errors';
+import { createRun, runStub } from '../runs/create';
+import type { RpcResult } from '../../durable-objects/run-do';
+import { activePolicy } from '../store/policies';
+import type { Context } from 'hono';
+import type { Decision } from '../policy/decide';
+
+/** The run's stub, after checking in D1 that the run belongs to the caller's tenant (else 404). */
+async function ownedRun(c: Context<AppEnv>, id: string) {
+  const p = c.get('principal');
+  const [row] = await makeDb(c.env.DB)
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.id, id), eq(runs.tenantId, p.tenantId)))
+    .limit(1);
+  if (!row) throw ApiError.notFound('Run');
+  return runStub(c.env, p.tenantId, id);
+}
+
+function unwrap<T>(result: RpcResult<T>): T {
+  if (result.ok) return result.value;
+  throw new ApiError(result.code, result.message);
+}
+
+const RunListQuery = z.object({
+  status: z.enum(['queued', 'planning', 'running', 'awaiting_approval', 'succeeded', 'failed', 'denied', 'cancelled']).optional(),
+  runbook: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().max(100).optional().describe('Cursor: the created_at of the last run of the previous page'),
+});
+
+const ApprovalItem = z
+  .object({ run_id: z.string(), runbook: z.string(), step_id: z.string(), tool: z.string(), args: z.unknown(), decision: z.unknown(), requested_by: z.string(), requested_at: z.string().nullable() })
+  .openapi('PendingApproval');
+
+export const runRoutes = router()
+  .openapi(route({ method: 'post', path: '/runs', summary: 'Start a run', tags: ['runs'], body: CreateRunSchema, response: z.object({ id: z.string(), status: z.string() }), status: 201 }), async (c) => {
+    const p = c.get('principal');
+    requireRole(p, 'operator', 'start runs');
+    const body = c.req.valid('json');
+    const run = await createRun(c.env, makeDb(c.env.DB), p, body);
+    return c.json({ id: run.id, status: run.status }, 201);
+  })
+  .openapi(route({ method: 'get', path: '/runs', summary: 'List runs, newest first', tags: ['runs'], query: RunListQuery, response: listOf(RunSummarySchema).extend({ next_cursor: z.string().nullable() }) }), async (c) => {
+    const p = c.get('principal');
+    const q = c.req.valid('query');
+    const conds = [eq(runs.tenantId, p.tenantId)];
+    if (q.status) conds.push(eq(runs.status, q.status));
+    if (q.runbook) conds.push(eq(runs.runbookName, q.runbook));
+    if (q.before) conds.push(lt(runs.createdAt, q.before));
+    const rows = await makeDb(c.env.DB).select().from(runs).where(and(...conds)).orderBy(desc(runs.createdAt)).limit(q.limit);
+    return c.json({
+      items: rows.map((r) => ({
+        id: r.id,
+        runbook: r.runbookName,
+        runbook_version: r.runbookVersion,
+        status: r.status,
+        mode: r.mode,
+        reason: r.reason,
+        actor: { type: r.actorType, id: r.actorId },
+        created_at: r.createdAt,
+        ended_at: r.endedAt,
+      })),
+      next_cursor: rows.length === q.limit ? rows[rows.length - 1]!.createdAt : null,
+    }, 200);
+  })
+  .openapi(route({ method: 'get', path: '/runs/{id}', summary: 'Get a run with its steps', tags: ['runs'], params: IdParam, response: RunSchema }), async (c) => {
+    const stub = await ownedRun(c, c.req.valid('param').id);
+    const view = await stub.view();
+    if (!view) throw ApiError.notFound('Run');
+    // Reading a run also repairs one whose alarm went missing (e.g. storage restored from a copy).
+    c.executionCtx.waitUntil(stub.ensureScheduled().catch(() => undefined));
+    return c.json(view, 200);
+  })
+  .openapi(
+    route({ method: 'get', path: '/runs/{id}/events', summary: 'Events of a run after a sequence number (polling alternative to /live)', tags: ['runs'], params: IdParam, query: z.object({ after: z.coerce.number().int().min(0).default(0) }), response: listOf(z.record(z.string(), z.unknown())) }),
+    async (c) => {
+      const stub = await ownedRun(c, c.req.valid('param').id);
+      return c.json({ items: await stub.events(c.req.valid('query').after) }, 200);
+    },
+  )
+  .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/approve', summary: 'Approve a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'approve'))
+  .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/deny', summary: 'Deny a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'deny'))
+  .openapi(route({ method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a run (optionally compensating completed steps)', tags: ['runs'], params: IdParam, body: CancelSchema, response: RunSchema }), async (c) => {
+    const p = c.get('principal');
+    requireRole(p, 'operator', 'cancel runs');
+    const stub = await ownedRun(c, c.req.valid('param').id);
+    const run = unwrap(await stub.cancel(p.actor, c.req.valid('json').compensate));
+    return c.json(run, 200);
+  })
+  .openapi(route({ method: 'get', path: '/approvals', summary: 'Steps waiting for an approval the caller may give', tags: ['runs'], response: listOf(ApprovalItem) }), async (c) => {
+    const p = c.get('principal');
+    const db = makeDb(c.env.DB);
+    const policy = await activePolicy(db, p.tenantId).catch(() => undefined);
+    if (!policy?.spec.spec.roles[p.role]?.approve) return c.json({ items: [] }, 200);
+    const rows = await db
+      .select({ step: runSteps, runbook: runs.runbookName, actorId: runs.actorId })
+      .from(runSteps)
+      .innerJoin(runs, eq(runs.id, runSteps.runId))
+      .where(and(eq(runSteps.tenantId, p.tenantId), eq(runs.tenantId, p.tenantId), eq(runSteps.status, 'awaiting_approval')))
+      .orderBy(desc(runs.createdAt))
+      .limit(200);
+    const items = rows
+      .filter((r) => {
+        const approval = (r.step.decision as Decision | null)?.approval;
+        if (approval && !approval.roles.includes(p.role)) return false;
+        return !(approval?.distinct_from_requester && r.actorId === p.actor.id);
+      })
+      .map((r) => ({ run_id: r.step.runId, runbook: r.runbook, step_id: r.step.stepId, tool: r.step.tool, args: r.step.args, decision: r.step.decision, requested_by: r.actorId, requested_at: r.step.startedAt }));
+    return c.json({ items }, 200);
+  });
+
+async function review(c: Context<AppEnv>, verdict: 'approve' | 'deny') {
+  const p = c.get('principal');
+  const { id, stepId } = c.req.param() as { id: string; stepId: string };
+  const body = ReviewSchema.parse(await c.req.json().catch(() => ({})));
+  const stub = await ownedRun(c, id);
+  const policy = await activePolicy(makeDb(c.env.DB), p.tenantId);
+  const canApprove = policy.spec.spec.roles[p.role]?.approve === true;
+  const step = unwrap(await stub.review(stepId, { type: p.actor.type, id: p.actor.id, role: p.role }, verdict, body.comment, canApprove));
+  return c.json(step, 200);
+}

@@ -1,0 +1,414 @@
+import { evalCondition } from '../cel';
+import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { parseDuration } from '../lib/duration';
+import { decide } from '../policy/decide';
+import { resolveStepArgs, resolveVerifyArgs } from '../runbooks';
+import type { RunbookStep } from '../runbooks/types';
+import { getTool } from '../tools/catalog';
+import type { ToolDef } from '../tools/types';
+import type { ToolInvoker } from './invoke';
+import type { RunState, RunStatus, StepState } from './types';
+
+/** What the engine asks of its host (the run's Durable Object, or a test harness). */
+export interface EngineHost {
+  now(): number;
+  invoker: ToolInvoker;
+  /** Persists the state with these events, atomically, before anything else happens. */
+  commit(events: PendingEvent[]): Promise<void>;
+}
+
+export interface PendingEvent {
+  type: string;
+  message?: string;
+  step?: string;
+  actor?: { type: string; id: string };
+}
+
+/** When the engine wants to be woken next: a time (ms), or never (waits for a person or is done). */
+export type Wake = number | undefined;
+
+const MAX_BACKOFF_MS = 10 * 60_000;
+/** One alarm works this long at most, then yields and re-arms, so cancels and approvals get a turn. */
+const SLICE_MS = 1_000;
+
+/**
+ * The run state machine. Each transition changes the state in memory and is committed (persisted
+ * with its event) before the side effect it leads to; every tool call carries the idempotency key
+ * `runId:stepId:attempt`, so a crash at any point resumes without acting twice.
+ */
+export class RunEngine {
+  constructor(
+    private readonly run: RunState,
+    private readonly host: EngineHost,
+  ) {}
+
+  private iso(ms = this.host.now()): string {
+    return new Date(ms).toISOString();
+  }
+
+  private specOf(step: StepState): RunbookStep {
+    return this.run.spec.spec.steps[step.idx]!;
+  }
+
+  /** Works until the run must wait or is done; returns when to be woken. */
+  async tick(): Promise<Wake> {
+    const sliceEnd = this.host.now() + SLICE_MS;
+    for (;;) {
+      const run = this.run;
+      if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'denied' || run.status === 'cancelled') {
+        return undefined;
+      }
+      if (this.host.now() >= sliceEnd) return this.host.now();
+      if (run.status === 'queued') {
+        run.status = 'planning';
+        await this.host.commit([{ type: 'run.planning', message: `Planning ${run.spec.spec.steps.length} steps` }]);
+        continue;
+      }
+      if (run.status === 'planning') {
+        // The stub planner takes the runbook's steps as the plan; `if` is evaluated when each step
+        // comes up, because conditions may read results of earlier steps.
+        run.status = 'running';
+        run.started_at = this.iso();
+        await this.host.commit([{ type: 'run.started', message: `Plan: ${run.steps.map((s) => s.id).join(' → ')}` }]);
+        continue;
+      }
+      if (run.compensate.length > 0) {
+        await this.compensateNext();
+        continue;
+      }
+      const step = run.steps[run.cursor];
+      if (!step) {
+        await this.finish(run.outcome ?? 'succeeded', run.reason);
+        continue;
+      }
+      const wake = await this.advanceStep(step);
+      if (wake !== 'continue') return wake;
+    }
+  }
+
+  private vars(): Record<string, unknown> {
+    const steps: Record<string, unknown> = {};
+    for (const s of this.run.steps) {
+      steps[s.id] = s.result !== undefined ? { status: s.status, result: s.result } : { status: s.status };
+    }
+    return {
+      inputs: this.run.inputs,
+      context: this.run.context,
+      run: { id: this.run.id, runbook: this.run.runbook.name, mode: this.run.mode, actor: this.run.actor },
+      steps,
+    };
+  }
+
+  private async advanceStep(step: StepState): Promise<Wake | 'continue'> {
+    switch (step.status) {
+      case 'pending':
+        return this.prepare(step);
+      case 'awaiting_approval': {
+        const expires = step.approval_expires_at ? Date.parse(step.approval_expires_at) : undefined;
+        if (expires !== undefined && this.host.now() >= expires) {
+          await this.failStep(step, 'Approval request expired', 'denied');
+          return 'continue';
+        }
+        if (this.run.status !== 'awaiting_approval') {
+          this.run.status = 'awaiting_approval';
+          await this.host.commit([]);
+        }
+        return expires;
+      }
+      case 'running': {
+        const wakeAt = step.wake_at ? Date.parse(step.wake_at) : undefined;
+        if (wakeAt !== undefined && this.host.now() < wakeAt) return wakeAt;
+        if (step.tool === 'core.wait' && wakeAt !== undefined) {
+          return this.succeed(step, { waited_ms: Date.parse(step.wake_at!) - Date.parse(step.started_at!) });
+        }
+        // Resumed after a crash mid-call or woken after a backoff: (re)deliver the attempt.
+        return this.attempt(step, wakeAt !== undefined);
+      }
+      default:
+        this.run.cursor++;
+        return 'continue';
+    }
+  }
+
+  /** Evaluates `if`, resolves arguments and asks the policy; then waits, refuses or starts. */
+  private async prepare(step: StepState): Promise<Wake | 'continue'> {
+    const spec = this.specOf(step);
+    const tool = getTool(step.tool);
+    if (!tool) return this.failStep(step, `Unknown tool ${step.tool}`, 'failed').then(() => 'continue' as const);
+    const vars = this.vars();
+    if (spec.if !== undefined) {
+      let go: boolean;
+      try {
+        go = evalCondition(spec.if, vars);
+      } catch (err) {
+        await this.failStep(step, `Condition failed: ${(err as Error).message}`, 'failed');
+        return 'continue';
+      }
+      if (!go) {
+        step.status = 'skipped';
+        step.ended_at = this.iso();
+        this.run.cursor++;
+        await this.host.commit([{ type: 'step.skipped', step: step.id, message: `Condition is false: ${spec.if}` }]);
+        return 'continue';
+      }
+    }
+    const resolved = resolveStepArgs(spec, vars);
+    if (!resolved.ok) {
+      await this.failStep(step, resolved.error, 'failed');
+      return 'continue';
+    }
+    const argsHash = await sha256Hex(canonicalJson(resolved.args));
+    const voided = step.approvals.some((a) => a.verdict === 'approve' && a.args_hash !== argsHash);
+    step.args = resolved.args;
+    step.args_hash = argsHash;
+    step.decision = decide(this.run.policy, {
+      tool: { id: tool.id, mutating: tool.mutating, risk: tool.risk },
+      args: resolved.args,
+      actor: this.run.actor,
+      context: this.run.context,
+      run: { id: this.run.id, runbook: this.run.runbook.name, mode: this.run.mode },
+      stepRequiresApproval: spec.approval === 'required',
+    });
+    const effect = step.decision.effect;
+
+    if (this.run.mode !== 'execute') return this.simulateStep(step, tool);
+    if (effect === 'deny') {
+      await this.failStep(step, step.decision.reasons.filter((r) => r.effect === 'deny').map((r) => r.message).join('; '), 'denied');
+      return 'continue';
+    }
+    if (effect === 'require_approval') {
+      const needed = step.decision.approval?.count ?? 1;
+      const given = step.approvals.filter((a) => a.verdict === 'approve' && a.args_hash === argsHash).length;
+      if (given < needed) {
+        step.status = 'awaiting_approval';
+        const expiresIn = step.decision.approval?.expires_in;
+        const ms = expiresIn ? parseDuration(expiresIn) : undefined;
+        if (ms !== undefined) step.approval_expires_at = this.iso(this.host.now() + ms);
+        this.run.status = 'awaiting_approval';
+        const events: PendingEvent[] = [];
+        if (voided) events.push({ type: 'step.approval_voided', step: step.id, message: 'Arguments changed after approval; approval no longer applies' });
+        events.push({ type: 'step.awaiting_approval', step: step.id, message: `Waiting for ${needed} approval(s) of ${tool.id}` });
+        await this.host.commit(events);
+        return ms !== undefined ? this.host.now() + ms : undefined;
+      }
+    }
+    return this.attempt(step, true);
+  }
+
+  /** dry_run and shadow: record the decision, the operations and a simulated result; act on nothing. */
+  private async simulateStep(step: StepState, tool: ToolDef): Promise<'continue'> {
+    step.operations = tool.dryRun(tool.args.parse(step.args));
+    const outcome = await this.host.invoker.invoke({
+      tool,
+      args: step.args!,
+      idempotencyKey: `${this.run.id}:${step.id}:dry_run`,
+      tenantId: this.run.tenantId,
+      runId: this.run.id,
+      stepId: step.id,
+      mode: 'simulated',
+      world: this.run.world,
+    });
+    step.status = step.decision?.effect === 'deny' ? 'denied' : 'simulated';
+    step.integration_mode = 'simulated';
+    if (outcome.ok) step.result = outcome.result;
+    else step.error = outcome.error;
+    step.ended_at = this.iso();
+    if (step.status === 'denied') {
+      this.run.reason ??= `Step ${step.id} would be denied`;
+      this.run.outcome = 'denied';
+    }
+    this.run.cursor++;
+    await this.host.commit([{ type: `step.${step.status}`, step: step.id, message: `${step.operations.length} operation(s) planned; decision: ${step.decision?.effect}` }]);
+    return 'continue';
+  }
+
+  /** Starts (fresh) or re-delivers (after a crash) the current attempt of a step. */
+  private async attempt(step: StepState, fresh: boolean): Promise<Wake | 'continue'> {
+    const spec = this.specOf(step);
+    const tool = getTool(step.tool)!;
+    const now = this.host.now();
+    if (fresh) {
+      step.attempts++;
+      step.status = 'running';
+      step.wake_at = undefined;
+      step.integration_mode = this.run.integrationMode;
+      step.started_at ??= this.iso(now);
+      if (spec.timeout_ms !== undefined) step.deadline_at ??= this.iso(now + spec.timeout_ms);
+      if (this.run.status !== 'running') this.run.status = 'running';
+      if (tool.id === 'core.wait') step.wake_at = this.iso(now + (parseDuration(String(step.args!.duration)) ?? 0));
+      await this.host.commit([{ type: 'step.started', step: step.id, message: `${tool.id} attempt ${step.attempts} (key ${this.key(step)})` }]);
+      if (tool.id === 'core.wait') return Date.parse(step.wake_at!);
+    }
+    const deadline = step.deadline_at ? Date.parse(step.deadline_at) : undefined;
+    if (deadline !== undefined && now >= deadline) {
+      await this.failStep(step, `Step timed out after ${spec.timeout_ms} ms`, 'failed');
+      return 'continue';
+    }
+    const outcome = await this.host.invoker.invoke({
+      tool,
+      args: step.args!,
+      idempotencyKey: this.key(step),
+      tenantId: this.run.tenantId,
+      runId: this.run.id,
+      stepId: step.id,
+      mode: this.run.integrationMode,
+      world: this.run.world,
+      timeoutMs: deadline !== undefined ? deadline - now : undefined,
+    });
+    let error = outcome.ok ? undefined : outcome.error;
+    let retryable = outcome.ok ? false : outcome.retryable;
+    if (outcome.ok && spec.verify) {
+      const verdict = await this.verify(step, spec, outcome.result);
+      if (verdict) {
+        error = verdict;
+        retryable = true;
+      }
+    }
+    if (error === undefined && outcome.ok) return this.succeed(step, outcome.result);
+    step.error = error;
+    const backoff = Math.min(spec.retry.backoff_ms * 2 ** (step.attempts - 1), MAX_BACKOFF_MS);
+    const next = this.host.now() + backoff;
+    if (retryable && step.attempts < spec.retry.attempts && (deadline === undefined || next < deadline)) {
+      step.wake_at = this.iso(next);
+      await this.host.commit([{ type: 'step.retrying', step: step.id, message: `Attempt ${step.attempts} failed: ${error}; retrying in ${backoff} ms` }]);
+      return next;
+    }
+    await this.failStep(step, error!, 'failed');
+    return 'continue';
+  }
+
+  private key(step: StepState): string {
+    return `${this.run.id}:${step.id}:${step.attempts}`;
+  }
+
+  /** Runs the step's read-only check; returns why it failed, or undefined when it holds. */
+  private async verify(step: StepState, spec: RunbookStep, result: unknown): Promise<string | undefined> {
+    const verify = spec.verify!;
+    const tool = getTool(verify.tool)!;
+    const args = resolveVerifyArgs(spec, step.args!, { ...this.vars(), result });
+    if (!args.ok) return `Verification arguments invalid: ${args.error}`;
+    const outcome = await this.host.invoker.invoke({
+      tool,
+      args: args.args,
+      idempotencyKey: `${this.key(step)}:verify`,
+      tenantId: this.run.tenantId,
+      runId: this.run.id,
+      stepId: step.id,
+      mode: this.run.integrationMode,
+      world: this.run.world,
+    });
+    if (!outcome.ok) return `Verification call failed: ${outcome.error}`;
+    try {
+      return evalCondition(verify.expect, { ...this.vars(), result: outcome.result }) ? undefined : `Verification failed: ${verify.expect} is false`;
+    } catch (err) {
+      return `Verification failed: ${(err as Error).message}`;
+    }
+  }
+
+  private async succeed(step: StepState, result: unknown): Promise<'continue'> {
+    step.status = 'succeeded';
+    step.result = result;
+    step.error = undefined;
+    step.wake_at = undefined;
+    step.ended_at = this.iso();
+    this.run.cursor++;
+    await this.host.commit([{ type: 'step.succeeded', step: step.id, message: `${step.tool} succeeded after ${step.attempts} attempt(s)` }]);
+    return 'continue';
+  }
+
+  /** A step that failed or was refused: the runbook's `on_failure` decides what follows. */
+  async failStep(step: StepState, error: string, status: 'failed' | 'denied', actor?: PendingEvent['actor']): Promise<void> {
+    const spec = this.specOf(step);
+    step.status = status;
+    step.error = error;
+    step.wake_at = undefined;
+    step.ended_at = this.iso();
+    const events: PendingEvent[] = [{ type: `step.${status}`, step: step.id, message: error, actor }];
+    this.run.cursor = step.idx + 1;
+    if (spec.on_failure === 'continue') {
+      if (this.run.status === 'awaiting_approval') this.run.status = 'running';
+      await this.host.commit(events);
+      return;
+    }
+    const outcome: RunStatus = status === 'denied' ? 'denied' : 'failed';
+    this.run.reason = `Step ${step.id} ${status}: ${error}`;
+    this.skipRemaining(step.idx + 1);
+    if (spec.on_failure === 'compensate') this.queueCompensation();
+    if (this.run.compensate.length > 0) {
+      this.run.status = 'running';
+      events.push({ type: 'run.compensating', message: `Compensating ${this.run.compensate.join(', ')}` });
+      this.run.outcome = outcome;
+      await this.host.commit(events);
+      return;
+    }
+    await this.finish(outcome, this.run.reason, events);
+  }
+
+  private skipRemaining(from: number): void {
+    for (const s of this.run.steps.slice(from)) {
+      if (s.status === 'pending' || s.status === 'awaiting_approval' || s.status === 'running') {
+        s.status = 'skipped';
+        s.wake_at = undefined;
+      }
+    }
+    this.run.cursor = this.run.steps.length;
+  }
+
+  /** Completed mutating steps with an inverse, newest first. */
+  queueCompensation(): void {
+    this.run.compensate = this.run.steps
+      .filter((s) => s.status === 'succeeded' && getTool(s.tool)?.mutating && getTool(s.tool)?.compensation)
+      .reverse()
+      .map((s) => s.id);
+  }
+
+  private async compensateNext(): Promise<void> {
+    const id = this.run.compensate[0]!;
+    const step = this.run.steps.find((s) => s.id === id)!;
+    const comp = getTool(step.tool)!.compensation!;
+    const tool = getTool(comp.tool)!;
+    const args = comp.args(step.args as never, step.result as never);
+    if (args === null) {
+      step.compensation = { tool: tool.id, args: null, status: 'skipped', result: 'nothing to undo' };
+      this.run.compensate.shift();
+      await this.afterCompensation([{ type: 'step.compensation_skipped', step: step.id, message: `${step.tool} changed nothing; nothing to undo` }]);
+      return;
+    }
+    const outcome = await this.host.invoker.invoke({
+      tool,
+      args,
+      idempotencyKey: `${this.run.id}:${step.id}:compensate`,
+      tenantId: this.run.tenantId,
+      runId: this.run.id,
+      stepId: step.id,
+      mode: this.run.integrationMode,
+      world: this.run.world,
+    });
+    step.compensation = outcome.ok
+      ? { tool: tool.id, args, status: 'succeeded', result: outcome.result }
+      : { tool: tool.id, args, status: 'failed', error: outcome.error };
+    if (outcome.ok) step.status = 'compensated';
+    this.run.compensate.shift();
+    await this.afterCompensation([
+      outcome.ok
+        ? { type: 'step.compensated', step: step.id, message: `Undone with ${tool.id}` }
+        : { type: 'step.compensation_failed', step: step.id, message: `${tool.id} failed: ${outcome.error}` },
+    ]);
+  }
+
+  private async afterCompensation(events: PendingEvent[]): Promise<void> {
+    if (this.run.compensate.length === 0) {
+      await this.finish(this.run.outcome ?? 'failed', this.run.reason, events);
+      return;
+    }
+    await this.host.commit(events);
+  }
+
+  async finish(status: RunStatus, reason: string | undefined, events: PendingEvent[] = [], actor?: PendingEvent['actor']): Promise<void> {
+    this.run.status = status;
+    if (reason) this.run.reason = reason;
+    this.run.ended_at = this.iso();
+    for (const s of this.run.steps) if (s.status === 'pending') s.status = 'skipped';
+    await this.host.commit([...events, { type: `run.${status}`, message: reason ?? `Run ${status}`, actor }]);
+  }
+}

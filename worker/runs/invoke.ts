@@ -1,0 +1,127 @@
+import { and, eq } from 'drizzle-orm';
+import type { DB } from '../db/client';
+import { toolCalls } from '../db/schema';
+import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { ToolError, type IntegrationMode, type SimWorld, type ToolDef } from '../tools/types';
+
+export interface ToolCall {
+  tool: ToolDef;
+  args: Record<string, unknown>;
+  idempotencyKey: string;
+  tenantId: string;
+  runId: string;
+  stepId: string;
+  mode: IntegrationMode;
+  /** The run's simulated world; the call may change it. */
+  world: Record<string, unknown>;
+  /** Milliseconds the call may take before it is abandoned as timed out. */
+  timeoutMs?: number;
+}
+
+export type ToolOutcome =
+  | { ok: true; result: unknown; replayed: boolean }
+  | { ok: false; error: string; retryable: boolean; replayed: boolean };
+
+export interface ToolInvoker {
+  invoke(call: ToolCall): Promise<ToolOutcome>;
+}
+
+interface LedgerEntry {
+  result?: unknown;
+  error?: string;
+  retryable?: boolean;
+  world: Record<string, unknown>;
+}
+
+function worldOf(state: Record<string, unknown>): SimWorld {
+  return {
+    get: <T>(key: string) => state[key] as T | undefined,
+    set: (key, value) => {
+      state[key] = value;
+    },
+  };
+}
+
+/**
+ * Runs tools against the simulated integrations. The ledger (D1 `tool_calls`) is the vendor's
+ * memory of idempotency keys: a call repeated with a key it has seen returns the recorded
+ * outcome and world, so a run that resumes after a crash never acts twice.
+ */
+export class LedgerInvoker implements ToolInvoker {
+  constructor(private readonly db: DB) {}
+
+  async invoke(call: ToolCall): Promise<ToolOutcome> {
+    const [seen] = await this.db
+      .select({ result: toolCalls.result })
+      .from(toolCalls)
+      .where(and(eq(toolCalls.tenantId, call.tenantId), eq(toolCalls.idempotencyKey, call.idempotencyKey)))
+      .limit(1);
+    if (seen) {
+      const entry = seen.result as LedgerEntry;
+      replaceWorld(call.world, entry.world);
+      return entry.error !== undefined
+        ? { ok: false, error: entry.error, retryable: entry.retryable ?? false, replayed: true }
+        : { ok: true, result: entry.result, replayed: true };
+    }
+
+    const world = structuredClone(call.world);
+    const outcome = await runWithTimeout(call, world);
+    const entry: LedgerEntry = outcome.ok
+      ? { result: outcome.result, world }
+      : { error: outcome.error, retryable: outcome.retryable, world };
+    await this.db.insert(toolCalls).values({
+      idempotencyKey: call.idempotencyKey,
+      tenantId: call.tenantId,
+      runId: call.runId,
+      stepId: call.stepId,
+      tool: call.tool.id,
+      mode: call.mode,
+      argsHash: await sha256Hex(canonicalJson(call.args)),
+      result: entry,
+      error: outcome.ok ? null : outcome.error,
+    });
+    replaceWorld(call.world, world);
+    return outcome;
+  }
+}
+
+function replaceWorld(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const key of Object.keys(target)) delete target[key];
+  Object.assign(target, source);
+}
+
+async function runWithTimeout(call: ToolCall, world: Record<string, unknown>): Promise<ToolOutcome> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    if (call.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new ToolError(`timed out after ${call.timeoutMs} ms`, true, 'timeout'));
+      }, Math.max(0, call.timeoutMs));
+    }
+  });
+  try {
+    const parsedArgs = call.tool.args.parse(call.args);
+    const raw = await Promise.race([
+      Promise.resolve(
+        call.tool.simulate(parsedArgs, {
+          tenantId: call.tenantId,
+          runId: call.runId,
+          stepId: call.stepId,
+          idempotencyKey: call.idempotencyKey,
+          mode: call.mode,
+          world: worldOf(world),
+          signal: controller.signal,
+        }),
+      ),
+      timeout,
+    ]);
+    return { ok: true, result: call.tool.result.parse(raw), replayed: false };
+  } catch (err) {
+    if (err instanceof ToolError) return { ok: false, error: err.message, retryable: err.retryable, replayed: false };
+    return { ok: false, error: err instanceof Error ? err.message : String(err), retryable: false, replayed: false };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,79 @@
+import { sql } from 'drizzle-orm';
+import type { DB } from '../db/client';
+import { runSteps, runs } from '../db/schema';
+import type { RunState, StepState } from './types';
+
+/** Upserts the run and the given steps into D1, where lists and the approvals inbox read them. */
+export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Promise<void> {
+  const now = new Date().toISOString();
+  const runRow = {
+    id: run.id,
+    tenantId: run.tenantId,
+    runbookId: run.runbook.id,
+    runbookName: run.runbook.name,
+    runbookVersion: run.runbook.version,
+    policyId: run.policyId,
+    status: run.status,
+    mode: run.mode,
+    inputs: run.inputs,
+    context: run.context,
+    actorType: run.actor.type,
+    actorId: run.actor.id,
+    reason: run.reason ?? null,
+    costUsd: run.cost_usd,
+    tokens: run.tokens,
+    createdAt: run.created_at,
+    updatedAt: now,
+    endedAt: run.ended_at ?? null,
+  };
+  const statements = [
+    db
+      .insert(runs)
+      .values(runRow)
+      .onConflictDoUpdate({
+        target: runs.id,
+        set: {
+          status: runRow.status,
+          reason: runRow.reason,
+          costUsd: runRow.costUsd,
+          tokens: runRow.tokens,
+          updatedAt: now,
+          endedAt: runRow.endedAt,
+        },
+      }),
+    ...steps.map((s) => {
+      const row = {
+        runId: run.id,
+        stepId: s.id,
+        tenantId: run.tenantId,
+        idx: s.idx,
+        tool: s.tool,
+        status: s.status,
+        args: s.args ?? null,
+        result: s.result ?? null,
+        error: s.error ?? null,
+        decision: s.decision ?? null,
+        attempts: s.attempts,
+        startedAt: s.started_at ?? null,
+        endedAt: s.ended_at ?? null,
+      };
+      return db
+        .insert(runSteps)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [runSteps.runId, runSteps.stepId],
+          set: {
+            status: row.status,
+            args: sql`excluded.args`,
+            result: sql`excluded.result`,
+            error: row.error,
+            decision: sql`excluded.decision`,
+            attempts: row.attempts,
+            startedAt: row.startedAt,
+            endedAt: row.endedAt,
+          },
+        });
+    }),
+  ];
+  await db.batch(statements as [ (typeof statements)[number], ...(typeof statements)[number][] ]);
+}

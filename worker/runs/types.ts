@@ -1,0 +1,182 @@
+import type { Decision } from '../policy/decide';
+import type { Policy } from '../policy/schema';
+import type { Runbook } from '../runbooks/types';
+import type { IntegrationMode, ToolOperation } from '../tools/types';
+
+export type RunMode = 'execute' | 'dry_run' | 'shadow';
+export type RunStatus = 'queued' | 'planning' | 'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'denied' | 'cancelled';
+export type StepStatus =
+  | 'pending'
+  | 'awaiting_approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'denied'
+  | 'simulated'
+  | 'compensated';
+
+export const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
+
+export interface Actor {
+  type: string;
+  id: string;
+  role: string;
+}
+
+export interface ApprovalRecord {
+  actor: { type: string; id: string };
+  role: string;
+  verdict: 'approve' | 'deny';
+  comment?: string;
+  at: string;
+  args_hash: string;
+}
+
+export interface StepState {
+  id: string;
+  idx: number;
+  tool: string;
+  status: StepStatus;
+  args?: Record<string, unknown>;
+  args_hash?: string;
+  result?: unknown;
+  error?: string;
+  decision?: Decision;
+  attempts: number;
+  integration_mode?: IntegrationMode;
+  operations?: ToolOperation[];
+  approvals: ApprovalRecord[];
+  /** When the approval request lapses (from the policy's `expires_in`). */
+  approval_expires_at?: string;
+  started_at?: string;
+  ended_at?: string;
+  /** Absolute deadline of the whole step, from its `timeout`. */
+  deadline_at?: string;
+  /** A durable sleep (`core.wait`) or a retry backoff ends at this time. */
+  wake_at?: string;
+  compensation?: { tool: string; args: Record<string, unknown> | null; status: 'succeeded' | 'failed' | 'skipped'; result?: unknown; error?: string };
+}
+
+/** Everything a run needs, held in its Durable Object; D1 holds a mirror for listing. */
+export interface RunState {
+  id: string;
+  tenantId: string;
+  runbook: { id: string; name: string; version: number };
+  spec: Runbook;
+  policy: Policy;
+  policyId: string | null;
+  mode: RunMode;
+  status: RunStatus;
+  reason?: string;
+  inputs: Record<string, unknown>;
+  context: Record<string, unknown>;
+  actor: Actor;
+  integrationMode: IntegrationMode;
+  created_at: string;
+  started_at?: string;
+  ended_at?: string;
+  cost_usd: number;
+  tokens: number;
+  steps: StepState[];
+  /** Index of the step being worked on. */
+  cursor: number;
+  /** How the run ends once compensation is done (failed or denied). */
+  outcome?: RunStatus;
+  /** Steps to undo, in order, once a failure asked for compensation. */
+  compensate: string[];
+  /** State of the simulated integrations for this run. */
+  world: Record<string, unknown>;
+  /** Sequence number of the last event. */
+  seq: number;
+  /** Last event sequence number copied to the audit log (outbox cursor). */
+  audited_seq: number;
+}
+
+export interface RunEvent {
+  seq: number;
+  ts: string;
+  type: string;
+  message?: string;
+  actor?: { type: string; id: string };
+  run: Pick<RunView, 'status' | 'ended_at' | 'cost_usd' | 'tokens' | 'reason'>;
+  step?: StepView;
+}
+
+export interface StepView {
+  id: string;
+  tool: string;
+  status: StepStatus;
+  args: Record<string, unknown> | null;
+  result?: unknown;
+  error?: string;
+  decision?: Decision;
+  attempts: number;
+  integration_mode?: IntegrationMode;
+  operations?: ToolOperation[];
+  approvals: ApprovalRecord[];
+  approval?: Decision['approval'];
+  started_at?: string;
+  ended_at?: string;
+  compensation?: StepState['compensation'];
+}
+
+export interface RunView {
+  id: string;
+  runbook: string;
+  runbook_version: number;
+  status: RunStatus;
+  mode: RunMode;
+  reason?: string;
+  inputs: Record<string, unknown>;
+  context: Record<string, unknown>;
+  actor: { type: string; id: string };
+  integration_mode: IntegrationMode;
+  created_at: string;
+  started_at?: string;
+  ended_at?: string;
+  cost_usd: number;
+  tokens: number;
+  steps: StepView[];
+}
+
+export function stepView(s: StepState): StepView {
+  return {
+    id: s.id,
+    tool: s.tool,
+    status: s.status,
+    args: s.args ?? null,
+    ...(s.result !== undefined ? { result: s.result } : {}),
+    ...(s.error ? { error: s.error } : {}),
+    ...(s.decision ? { decision: s.decision } : {}),
+    attempts: s.attempts,
+    ...(s.integration_mode ? { integration_mode: s.integration_mode } : {}),
+    ...(s.operations ? { operations: s.operations } : {}),
+    approvals: s.approvals,
+    ...(s.decision?.approval ? { approval: s.decision.approval } : {}),
+    ...(s.started_at ? { started_at: s.started_at } : {}),
+    ...(s.ended_at ? { ended_at: s.ended_at } : {}),
+    ...(s.compensation ? { compensation: s.compensation } : {}),
+  };
+}
+
+export function runView(r: RunState): RunView {
+  return {
+    id: r.id,
+    runbook: r.runbook.name,
+    runbook_version: r.runbook.version,
+    status: r.status,
+    mode: r.mode,
+    ...(r.reason ? { reason: r.reason } : {}),
+    inputs: r.inputs,
+    context: r.context,
+    actor: { type: r.actor.type, id: r.actor.id },
+    integration_mode: r.integrationMode,
+    created_at: r.created_at,
+    ...(r.started_at ? { started_at: r.started_at } : {}),
+    ...(r.ended_at ? { ended_at: r.ended_at } : {}),
+    cost_usd: r.cost_usd,
+    tokens: r.tokens,
+    steps: r.steps.map(stepView),
+  };
+}
