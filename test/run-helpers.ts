@@ -1,0 +1,63 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
+import type { RunState, RunView } from '../worker/runs/types';
+import { api, json } from './helpers';
+
+export function stubFor(tenantId: string, runId: string) {
+  return env.RUNS.get(env.RUNS.idFromName(`${tenantId}:${runId}`));
+}
+
+export async function createRunbook(key: string, yaml: string): Promise<{ id: string; name: string; version: number }> {
+  const res = await api('/runbooks', { method: 'POST', key, yaml });
+  const body = await res.json();
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  return body as { id: string; name: string; version: number };
+}
+
+export async function startRun(key: string, body: Record<string, unknown>): Promise<string> {
+  const res = await api('/runs', { method: 'POST', key, json: body });
+  const out = await json<{ id: string; status: string }>(res);
+  expect(res.status, JSON.stringify(out)).toBe(201);
+  return out.id;
+}
+
+export function getRun(key: string, id: string): Promise<RunView> {
+  return json<RunView>(api(`/runs/${id}`, { key }));
+}
+
+/**
+ * Drives a run's alarms until it reaches one of `statuses` — never waiting on real time:
+ * each alarm is run directly, as the platform would when it comes due.
+ */
+export async function driveUntil(tenantId: string, key: string, id: string, statuses: string[], maxAlarms = 50): Promise<RunView> {
+  const stub = stubFor(tenantId, id);
+  for (let i = 0; i < maxAlarms; i++) {
+    const run = await getRun(key, id);
+    if (statuses.includes(run.status)) return run;
+    await fastForward(stub);
+    await runDurableObjectAlarm(stub);
+  }
+  const run = await getRun(key, id);
+  expect(statuses, `run stuck in ${run.status}: ${JSON.stringify(run.steps.map((s) => [s.id, s.status, s.error]))}`).toContain(run.status);
+  return run;
+}
+
+export const statusOf = (run: RunView) => Object.fromEntries(run.steps.map((s) => [s.id, s.status]));
+
+/** Moves every pending wake-up (durable sleep, retry backoff) into the past: time passes, instantly. */
+export async function fastForward(stub: ReturnType<typeof stubFor>): Promise<void> {
+  await runInDurableObject(stub, async (instance, state) => {
+    // The object keeps its state in memory (loaded once) and in storage: change both.
+    const run = (instance as unknown as { run?: RunState }).run;
+    if (!run) return;
+    let changed = false;
+    for (const s of run.steps) {
+      if (s.wake_at && Date.parse(s.wake_at) > Date.now()) {
+        s.wake_at = new Date(Date.now() - 1).toISOString();
+        changed = true;
+      }
+    }
+    if (changed) await state.storage.put('run', run);
+  });
+}

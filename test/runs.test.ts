@@ -1,0 +1,266 @@
+import { env } from 'cloudflare:workers';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { makeDb } from '../worker/db/client';
+import { runs, toolCalls } from '../worker/db/schema';
+import type { RunState } from '../worker/runs/types';
+import { api, json, newTenant } from './helpers';
+import { createRunbook, driveUntil, getRun, startRun, statusOf, stubFor } from './run-helpers';
+
+const DRAIN = `apiVersion: agentrunbook/v1
+kind: Runbook
+metadata: { name: drain-node }
+spec:
+  goal: Drain a node and leave a ticket.
+  inputs:
+    cluster: { type: string, default: prod-eu }
+    node: { type: string, required: true }
+    incident_id: { type: string }
+  steps:
+    - id: ack
+      tool: pagerduty.acknowledge_incident
+      if: 'has(inputs.incident_id)'
+      with: { incident_id: '\${{ inputs.incident_id }}' }
+    - id: cordon
+      tool: k8s.cordon_node
+      with: { cluster: '\${{ inputs.cluster }}', node: '\${{ inputs.node }}' }
+    - id: drain
+      tool: k8s.drain_node
+      with: { cluster: '\${{ inputs.cluster }}', node: '\${{ inputs.node }}' }
+      verify: { tool: k8s.get_node, expect: 'result.unschedulable == true' }
+    - id: ticket
+      tool: jira.create_issue
+      with:
+        project: OPS
+        summary: 'Node \${{ inputs.node }} drained'
+        description: 'Run \${{ run.id }}: \${{ steps.drain.result.evicted }} pods evicted.'
+`;
+
+const withApproval = DRAIN.replace('name: drain-node', 'name: drain-approved').replace(
+  "      verify: { tool: k8s.get_node, expect: 'result.unschedulable == true' }",
+  "      verify: { tool: k8s.get_node, expect: 'result.unschedulable == true' }\n      approval: required",
+);
+
+const FAILING = `apiVersion: agentrunbook/v1
+kind: Runbook
+metadata: { name: failing-check }
+spec:
+  inputs:
+    node: { type: string, required: true }
+  steps:
+    - id: cordon
+      tool: k8s.cordon_node
+      with: { cluster: prod-eu, node: '\${{ inputs.node }}' }
+    - id: scale
+      tool: k8s.scale_deployment
+      with: { cluster: prod-eu, namespace: web, name: api, replicas: 6 }
+    - id: check
+      tool: core.http_check
+      with: { url: 'https://status.example.com/status/503' }
+      retry: { attempts: 3, backoff: 1s }
+      on_failure: compensate
+    - id: ticket
+      tool: jira.create_issue
+      with: { project: OPS, summary: never reached }
+`;
+
+const WAITING = `apiVersion: agentrunbook/v1
+kind: Runbook
+metadata: { name: wait-between }
+spec:
+  steps:
+    - id: cordon
+      tool: k8s.cordon_node
+      with: { cluster: prod-eu, node: node-7 }
+    - id: pause
+      tool: core.wait
+      with: { duration: 10m }
+    - id: ticket
+      tool: jira.create_issue
+      with: { project: OPS, summary: after the wait }
+`;
+
+async function ledger(runId: string) {
+  return makeDb(env.DB).select().from(toolCalls).where(eq(toolCalls.runId, runId));
+}
+
+describe('runs', () => {
+  it('happy path: every step succeeds through its alarms, templates resolved, results chained', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, DRAIN);
+    const id = await startRun(t.keys.operator, { runbook: 'drain-node', inputs: { node: 'node-1' } });
+    const run = await driveUntil(t.id, t.keys.operator, id, ['succeeded', 'failed', 'denied']);
+    // operator may not drain under the default policy (k8s.get_* only) → denied
+    expect(run.status).toBe('denied');
+    expect(statusOf(run)).toMatchObject({ ack: 'skipped', cordon: 'denied', drain: 'skipped', ticket: 'skipped' });
+    expect(run.steps[1]!.decision!.reasons.map((r) => r.kind)).toContain('role');
+
+    const id2 = await startRun(t.keys.sre, { runbook: 'drain-node', inputs: { node: 'node-1', incident_id: 'PABC123' } });
+    const ok = await driveUntil(t.id, t.keys.sre, id2, ['succeeded', 'failed', 'denied']);
+    expect(ok.status, JSON.stringify(ok.steps)).toBe('succeeded');
+    expect(statusOf(ok)).toEqual({ ack: 'succeeded', cordon: 'succeeded', drain: 'succeeded', ticket: 'succeeded' });
+    const drain = ok.steps.find((s) => s.id === 'drain')!;
+    const evicted = (drain.result as { evicted: number }).evicted;
+    expect(evicted).toBeGreaterThan(0);
+    const ticket = ok.steps.find((s) => s.id === 'ticket')!;
+    expect(ticket.args).toMatchObject({ project: 'OPS', summary: 'Node node-1 drained', description: `Run ${id2}: ${evicted} pods evicted.` });
+    expect((ticket.result as { key: string }).key).toMatch(/^OPS-\d+$/);
+    // Every tool call carried the key runId:stepId:attempt, and happened once.
+    const calls = await ledger(id2);
+    expect(calls.map((c) => c.idempotencyKey).sort()).toEqual(
+      [`${id2}:ack:1`, `${id2}:cordon:1`, `${id2}:drain:1`, `${id2}:drain:1:verify`, `${id2}:ticket:1`].sort(),
+    );
+    // The D1 mirror lists it.
+    const [row] = await makeDb(env.DB).select().from(runs).where(eq(runs.id, id2));
+    expect(row!.status).toBe('succeeded');
+  });
+
+  it('dry_run: records decisions and operations, acts on nothing', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, withApproval);
+    const id = await startRun(t.keys.sre, { runbook: 'drain-approved', inputs: { node: 'node-2' }, mode: 'dry_run' });
+    const run = await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed', 'denied']);
+    expect(run.status).toBe('succeeded');
+    expect(statusOf(run)).toEqual({ ack: 'skipped', cordon: 'simulated', drain: 'simulated', ticket: 'simulated' });
+    const drain = run.steps.find((s) => s.id === 'drain')!;
+    expect(drain.decision!.effect).toBe('require_approval');
+    expect(drain.operations!.length).toBeGreaterThan(0);
+    expect((await ledger(id)).every((c) => c.idempotencyKey.endsWith(':dry_run'))).toBe(true);
+  });
+
+  it('approval gate: waits in awaiting_approval until approved, then succeeds', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, withApproval);
+    const id = await startRun(t.keys.sre, { runbook: 'drain-approved', inputs: { node: 'node-3' } });
+    const waiting = await driveUntil(t.id, t.keys.sre, id, ['awaiting_approval']);
+    expect(statusOf(waiting)).toMatchObject({ cordon: 'succeeded', drain: 'awaiting_approval', ticket: 'pending' });
+    // More alarms change nothing: the run waits for a person.
+    await runDurableObjectAlarm(stubFor(t.id, id));
+    expect((await getRun(t.keys.sre, id)).status).toBe('awaiting_approval');
+    expect((await ledger(id)).some((c) => c.stepId === 'drain')).toBe(false);
+
+    const inbox = await json<{ items: { run_id: string; step_id: string }[] }>(api('/approvals', { key: t.keys.admin }));
+    expect(inbox.items).toContainEqual(expect.objectContaining({ run_id: id, step_id: 'drain' }));
+    // An operator may not approve (the policy gives operators no approve right).
+    const denied = await api(`/runs/${id}/steps/drain/approve`, { method: 'POST', key: t.keys.operator, json: {} });
+    expect(denied.status).toBe(403);
+
+    const res = await api(`/runs/${id}/steps/drain/approve`, { method: 'POST', key: t.keys.admin, json: { comment: 'go' } });
+    expect(res.status).toBe(200);
+    const step = await json<{ status: string; approvals: unknown[] }>(res);
+    expect(step.approvals).toHaveLength(1);
+    const done = await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed']);
+    expect(done.status).toBe('succeeded');
+    const again = await api(`/runs/${id}/steps/drain/approve`, { method: 'POST', key: t.keys.admin, json: {} });
+    expect(again.status).toBe(409);
+  });
+
+  it('deny: the run ends denied and the earlier mutating steps are compensated', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, withApproval);
+    const id = await startRun(t.keys.sre, { runbook: 'drain-approved', inputs: { node: 'node-4' } });
+    await driveUntil(t.id, t.keys.sre, id, ['awaiting_approval']);
+    const res = await api(`/runs/${id}/steps/drain/deny`, { method: 'POST', key: t.keys.admin, json: { comment: 'not now' } });
+    expect(res.status).toBe(200);
+    const run = await driveUntil(t.id, t.keys.sre, id, ['denied', 'failed']);
+    expect(run.status).toBe('denied');
+    expect(statusOf(run)).toMatchObject({ cordon: 'compensated', drain: 'denied', ticket: 'skipped' });
+    expect(run.reason).toContain('not now');
+  });
+
+  it('cancel: stops a waiting run; nothing further runs', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, withApproval);
+    const id = await startRun(t.keys.sre, { runbook: 'drain-approved', inputs: { node: 'node-5' } });
+    await driveUntil(t.id, t.keys.sre, id, ['awaiting_approval']);
+    const res = await api(`/runs/${id}/cancel`, { method: 'POST', key: t.keys.operator, json: {} });
+    expect(res.status).toBe(200);
+    const run = await json<{ status: string; steps: { id: string; status: string }[] }>(res);
+    expect(run.status).toBe('cancelled');
+    expect(run.steps.find((s) => s.id === 'drain')!.status).toBe('skipped');
+    await runDurableObjectAlarm(stubFor(t.id, id));
+    expect((await getRun(t.keys.sre, id)).status).toBe('cancelled');
+    expect((await api(`/runs/${id}/cancel`, { method: 'POST', key: t.keys.operator, json: {} })).status).toBe(409);
+  });
+
+  it('a failing step is retried, then the completed mutating steps are compensated in reverse order', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, FAILING);
+    const id = await startRun(t.keys.sre, { runbook: 'failing-check', inputs: { node: 'node-6' } });
+    const run = await driveUntil(t.id, t.keys.sre, id, ['failed', 'succeeded']);
+    expect(run.status).toBe('failed');
+    expect(statusOf(run)).toEqual({ cordon: 'compensated', scale: 'compensated', check: 'failed', ticket: 'skipped' });
+    const check = run.steps.find((s) => s.id === 'check')!;
+    expect(check.attempts).toBe(3);
+    expect(check.error).toContain('503');
+    const calls = (await ledger(id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const keys = calls.map((c) => c.idempotencyKey);
+    expect(keys).toEqual(expect.arrayContaining([`${id}:check:1`, `${id}:check:2`, `${id}:check:3`]));
+    // Reverse order: scale is undone before cordon.
+    const comp = keys.filter((k) => k.endsWith(':compensate'));
+    expect(comp).toEqual([`${id}:scale:compensate`, `${id}:cordon:compensate`]);
+    const scale = run.steps.find((s) => s.id === 'scale')!;
+    expect(scale.compensation).toMatchObject({ tool: 'k8s.scale_deployment', status: 'succeeded' });
+  });
+
+  it('eviction mid-run (during a durable wait) resumes without repeating a tool call', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const id = await startRun(t.keys.sre, { runbook: 'wait-between' });
+    const stub = stubFor(t.id, id);
+    await runDurableObjectAlarm(stub);
+    let run = await getRun(t.keys.sre, id);
+    expect(statusOf(run)).toMatchObject({ cordon: 'succeeded', pause: 'running', ticket: 'pending' });
+
+    await evictDurableObject(stub);
+    // Time passes: move the wake-up time into the past instead of waiting ten minutes.
+    await runInDurableObject(stub, async (_instance, state) => {
+      const s = (await state.storage.get<RunState>('run'))!;
+      s.steps[1]!.wake_at = new Date(Date.now() - 1000).toISOString();
+      await state.storage.put('run', s);
+    });
+    await evictDurableObject(stub);
+    run = await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed']);
+    expect(run.status).toBe('succeeded');
+    expect(run.steps.map((s) => s.attempts)).toEqual([1, 1, 1]);
+    const keys = (await ledger(id)).map((c) => c.idempotencyKey).sort();
+    expect(keys).toEqual([`${id}:cordon:1`, `${id}:ticket:1`]);
+  });
+
+  it('a crash after the tool acted but before its result was stored does not act twice', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const id = await startRun(t.keys.sre, { runbook: 'wait-between' });
+    const stub = stubFor(t.id, id);
+    // Reproduce the state a crash leaves: "step.started" persisted (attempt 1), the vendor acted
+    // (ledger row written by a first delivery), the result never stored.
+    await runInDurableObject(stub, async (_instance, state) => {
+      const s = (await state.storage.get<RunState>('run'))!;
+      s.status = 'running';
+      s.steps[0]!.status = 'running';
+      s.steps[0]!.attempts = 1;
+      s.steps[0]!.args = { cluster: 'prod-eu', node: 'node-7' };
+      s.steps[0]!.started_at = new Date().toISOString();
+      await state.storage.put('run', s);
+    });
+    const { LedgerInvoker } = await import('../worker/runs/invoke');
+    const { getTool } = await import('../worker/tools/catalog');
+    const world: Record<string, unknown> = {};
+    await new LedgerInvoker(makeDb(env.DB)).invoke({
+      tool: getTool('k8s.cordon_node')!,
+      args: { cluster: 'prod-eu', node: 'node-7' },
+      idempotencyKey: `${id}:cordon:1`,
+      tenantId: t.id,
+      runId: id,
+      stepId: 'cordon',
+      mode: 'simulated',
+      world,
+    });
+    await evictDurableObject(stub);
+    await runDurableObjectAlarm(stub);
+    const run = await getRun(t.keys.sre, id);
+    expect(run.steps[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect((await ledger(id)).filter((c) => c.stepId === 'cordon')).toHaveLength(1);
+  });
+});
