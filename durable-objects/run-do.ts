@@ -151,6 +151,11 @@ export class RunDO extends DurableObject<Env> {
     }
   }
 
+  /** Resolves once the work in flight (an alarm's tick and its flush to D1 and the audit log) is done. */
+  async settle(): Promise<void> {
+    await this.exclusive(async () => undefined);
+  }
+
   async view(): Promise<RunView | null> {
     return this.run ? runView(this.run) : null;
   }

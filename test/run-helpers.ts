@@ -34,7 +34,12 @@ export async function driveUntil(tenantId: string, key: string, id: string, stat
   const stub = stubFor(tenantId, id);
   for (let i = 0; i < maxAlarms; i++) {
     const run = await getRun(key, id);
-    if (statuses.includes(run.status)) return run;
+    if (statuses.includes(run.status)) {
+      // Alarms also fire by themselves, and the view is read from memory: settle() waits for a tick
+      // in flight to finish copying to D1 and the audit log.
+      await stub.settle();
+      return getRun(key, id);
+    }
     await fastForward(stub);
     await runDurableObjectAlarm(stub);
   }

@@ -30,8 +30,15 @@ describe('k8s node tools (simulated)', () => {
     const result = await callSimulated('k8s.cordon_node', node, ctx);
     const inverse = cordon.compensation!;
     expect(inverse.tool).toBe('k8s.uncordon_node');
-    expect(await callSimulated(inverse.tool, inverse.args(node, result), ctx)).toMatchObject({ unschedulable: false, was_unschedulable: true });
+    expect(await callSimulated(inverse.tool, inverse.args(node, result)!, ctx)).toMatchObject({ unschedulable: false, was_unschedulable: true });
     expect(await callSimulated('k8s.get_node', node, ctx)).toMatchObject({ unschedulable: false });
+  });
+
+  it('cordoning a node that was already cordoned leaves nothing to undo', async () => {
+    const ctx = simContext();
+    await callSimulated('k8s.cordon_node', node, ctx);
+    const again = await callSimulated('k8s.cordon_node', node, ctx);
+    expect(getTool('k8s.cordon_node')!.compensation!.args(node, again)).toBeNull();
   });
 
   it('drain cordons the node, evicts its workload pods and skips DaemonSet and mirror pods', async () => {

@@ -14,7 +14,7 @@ describe('k8s deployment tools (simulated)', () => {
     expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ replicas: 0, ready_replicas: 0 });
 
     const scale = getTool('k8s.scale_deployment')!;
-    const undo = scale.compensation!.args({ ...deployment, replicas: 0 }, scaled);
+    const undo = scale.compensation!.args({ ...deployment, replicas: 0 }, scaled)!;
     await callSimulated('k8s.scale_deployment', undo, ctx);
     expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ replicas: before.replicas });
   });
@@ -27,7 +27,7 @@ describe('k8s deployment tools (simulated)', () => {
     expect(rollback).toMatchObject({ revision: revision + 1, rolled_back_to: revision - 1, previous_revision: revision, previous_image: before.image });
     expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ revision: revision + 1, image: rollback.image });
 
-    const undo = getTool('k8s.rollback_deployment')!.compensation!.args(deployment, rollback);
+    const undo = getTool('k8s.rollback_deployment')!.compensation!.args(deployment, rollback)!;
     expect(await callSimulated('k8s.rollback_deployment', undo, ctx)).toMatchObject({ image: before.image });
   });
 

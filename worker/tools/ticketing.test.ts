@@ -25,7 +25,7 @@ describe('github (simulated)', () => {
     const rollback = await callSimulated('github.rollback_deployment', target, ctx);
     expect(rollback).toMatchObject({ ref: lastGood.ref, previous_ref: current.ref, state: 'success' });
 
-    const undo = getTool('github.rollback_deployment')!.compensation!.args(target, rollback);
+    const undo = getTool('github.rollback_deployment')!.compensation!.args(target, rollback)!;
     expect(await callSimulated('github.rollback_deployment', undo, ctx)).toMatchObject({ ref: current.ref, previous_ref: lastGood.ref });
   });
 });
@@ -48,7 +48,7 @@ describe('jira (simulated)', () => {
     const { key } = await callSimulated('jira.create_issue', { project: 'OPS', summary: 's' }, ctx);
     const moved = await callSimulated('jira.transition_issue', { key, transition: 'Start Progress' }, ctx);
     expect(moved).toMatchObject({ previous_status: 'To Do', status: 'In Progress' });
-    const undo = getTool('jira.transition_issue')!.compensation!.args({ key, transition: 'Start Progress' }, moved);
+    const undo = getTool('jira.transition_issue')!.compensation!.args({ key, transition: 'Start Progress' }, moved)!;
     await callSimulated('jira.transition_issue', undo, ctx);
     expect(await callSimulated('jira.get_issue', { key }, ctx)).toMatchObject({ fields: { status: { name: 'To Do' } } });
   });

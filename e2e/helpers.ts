@@ -1,0 +1,260 @@
+// Shared by the end-to-end tests: start/stop a real `wrangler dev` (through scripts/lib.mjs, exactly
+// as `npm start` does), call the API over HTTP, poll with deadlines, read local D1.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, applyMigrations, bootstrap, newAdminKey, random, startDev, stopDev } from '../scripts/lib.mjs';
+
+export { ROOT };
+
+/** What the global setup hands to every test file (`inject('e2e')`). */
+export interface E2eEnv {
+  url: string;
+  adminKey: string;
+  persistTo: string;
+  port: number;
+  token: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: E2eEnv;
+  }
+}
+
+/** Wrangler's output is captured unless E2E_VERBOSE=1 (then it goes to the terminal, logs included). */
+const QUIET = process.env.E2E_VERBOSE !== '1';
+
+// ─── Servers ────────────────────────────────────────────────────────────────────────────────
+
+/** A TCP port that nobody listens on right now (never 8787, which `npm start` uses). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    if (port !== 8787) return port;
+  }
+}
+
+/** Resolves once nothing accepts connections on the port any more (a stopped server really is gone). */
+export async function waitPortFree(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const sock = net.connect({ port, host: '127.0.0.1' });
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await sleep(100);
+  }
+  throw new Error(`port ${port} still accepts connections ${timeoutMs} ms after the server was stopped`);
+}
+
+export interface DevServer {
+  url: string;
+  port: number;
+  persistTo: string;
+  /** Stops wrangler and workerd (the whole process group) and waits until the port is free. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  pid: number;
+}
+
+/** Starts `wrangler dev` on `port` with state in `persistTo` (migrations must already be applied). */
+export async function startServer(opts: { port: number; persistTo: string; token: string }): Promise<DevServer> {
+  const dev = await startDev({ port: opts.port, persistTo: opts.persistTo, bootstrapToken: opts.token, quiet: QUIET });
+  return {
+    url: dev.url,
+    port: opts.port,
+    persistTo: opts.persistTo,
+    pid: dev.child.pid,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      await stopDev(dev.child, signal);
+      await waitPortFree(opts.port);
+    },
+  };
+}
+
+export interface Instance extends DevServer {
+  adminKey: string;
+  token: string;
+  /** Stops the server (if running) and deletes its state. */
+  dispose(): Promise<void>;
+}
+
+/** A complete, private installation: fresh persist dir, migrations, server, bootstrap with a new admin key. */
+export async function startInstance(label = 'agentrunbook-e2e'): Promise<Instance> {
+  const persistTo = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+  let server: DevServer | undefined;
+  try {
+    applyMigrations(persistTo);
+    const port = await freePort();
+    const token = random(24);
+    server = await startServer({ port, persistTo, token });
+    const adminKey = newAdminKey();
+    const boot = await bootstrap(server.url, token, adminKey, true);
+    if (!boot.created) throw new Error(`bootstrap did not create the demo tenant: ${JSON.stringify(boot)}`);
+    const s = server;
+    return {
+      ...s,
+      adminKey,
+      token,
+      async dispose() {
+        await s.stop().catch(() => undefined);
+        rmSync(persistTo, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await server?.stop().catch(() => undefined);
+    rmSync(persistTo, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+// ─── HTTP ───────────────────────────────────────────────────────────────────────────────────
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  text: string;
+  headers: Headers;
+}
+
+/** A tiny API client bound to a base URL and a key. `yaml` sends raw YAML, `json` a JSON body. */
+export function apiClient(url: string, key?: string) {
+  return async function call<T = any>(method: string, p: string, opts: { json?: unknown; yaml?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (key) headers.authorization = `Bearer ${key}`;
+    let body: string | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.yaml !== undefined) {
+      headers['content-type'] = 'application/yaml';
+      body = opts.yaml;
+    }
+    const res = await fetch(`${url}/api/v1${p}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, text, headers: res.headers };
+  };
+}
+export type Api = ReturnType<typeof apiClient>;
+
+/** A runbook name no other test uses (names are unique per tenant). */
+export const uniqueName = (prefix: string) => `${prefix}-${random(4)}`;
+
+/** Saves a runbook as raw YAML; fails the test unless it was created. */
+export async function createRunbook(api: Api, yaml: string): Promise<{ id: string; name: string; version: number }> {
+  const res = await api('POST', '/runbooks', { yaml });
+  if (res.status !== 201) throw new Error(`POST /runbooks answered ${res.status}: ${res.text}`);
+  return res.body;
+}
+
+export async function startRun(api: Api, runbook: string, inputs: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await api('POST', '/runs', { json: { runbook, inputs, ...extra } });
+  if (res.status !== 201) throw new Error(`POST /runs answered ${res.status}: ${res.text}`);
+  return res.body.id as string;
+}
+
+export interface RunStep {
+  id: string;
+  tool: string;
+  status: string;
+  attempts: number;
+  args?: unknown;
+  result?: unknown;
+  error?: unknown;
+}
+export interface Run {
+  id: string;
+  runbook: string;
+  status: string;
+  mode: string;
+  reason?: string | null;
+  steps: RunStep[];
+}
+
+export async function getRun(api: Api, id: string): Promise<Run> {
+  const res = await api<Run>('GET', `/runs/${id}`);
+  if (res.status !== 200) throw new Error(`GET /runs/${id} answered ${res.status}: ${res.text}`);
+  return res.body;
+}
+
+// ─── Waiting ────────────────────────────────────────────────────────────────────────────────
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Calls `probe` until `done(value)` holds, or throws after `timeoutMs` with the last value seen
+ * (so a failure says where things stood). Errors thrown by `probe` count as "not yet".
+ */
+export async function pollUntil<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 30_000, intervalMs = 200 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await probe();
+      lastError = undefined;
+      if (done(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(intervalMs);
+  }
+  const seen = lastError !== undefined ? `last error: ${String(lastError)}` : `last value: ${JSON.stringify(last, null, 1)?.slice(0, 4000)}`;
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; ${seen}`);
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
+
+/** Polls GET /runs/{id} until the run has one of `statuses` (or ends otherwise: then fails fast). */
+export async function waitForRun(api: Api, id: string, statuses: string[], timeoutMs = 30_000): Promise<Run> {
+  const run = await pollUntil(`run ${id} to be ${statuses.join(' or ')}`, () => getRun(api, id), (r) => statuses.includes(r.status) || TERMINAL.has(r.status), { timeoutMs });
+  if (!statuses.includes(run.status)) throw new Error(`run ${id} ended ${run.status} (wanted ${statuses.join(' or ')}): ${JSON.stringify(run, null, 1).slice(0, 4000)}`);
+  return run;
+}
+
+// ─── Local D1 ───────────────────────────────────────────────────────────────────────────────
+
+const execFileP = promisify(execFile);
+
+/** Runs one SQL statement against the local D1 in `persistTo` with `wrangler d1 execute` and returns its rows. */
+export async function d1Query<T = Record<string, unknown>>(persistTo: string, sql: string): Promise<T[]> {
+  const wrangler = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
+  const { stdout } = await execFileP(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'error', NO_COLOR: '1', CI: 'true' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const start = stdout.indexOf('[');
+  if (start < 0) throw new Error(`wrangler d1 execute printed no JSON:\n${stdout}`);
+  const out = JSON.parse(stdout.slice(start)) as { results: T[]; success: boolean }[];
+  if (!out[0]?.success) throw new Error(`wrangler d1 execute failed:\n${stdout}`);
+  return out[0].results;
+}

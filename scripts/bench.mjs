@@ -1,0 +1,304 @@
+// `npm run bench` (`--quick` for a smaller sample): starts its own `wrangler dev` on a fresh,
+// temporary state directory, seeds the demo tenant and measures
+//   1. the per-step orchestration overhead of a 20-step simulated run (sequential runs), and
+//   2. runs per second with 50 runs started concurrently.
+// Prints a table and writes bench-results/bench.json.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, applyMigrations, bootstrap, buildWeb, ensureDevVars, newAdminKey, random, startDev, stopDev } from './lib.mjs';
+import { benchRunbookYaml, checkAgainstCatalog } from './bench/runbook.mjs';
+import { mean, percentile, round, summary } from './bench/stats.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const CFG = QUICK
+  ? { steps: 20, warmup: 1, sequential: 8, concurrent: 15 }
+  : { steps: 20, warmup: 3, sequential: 30, concurrent: 50 };
+const GOAL_P50_MS = 3;
+const TERMINAL = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
+const RUN_TIMEOUT_MS = 60_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => console.log(`\x1b[36m▸\x1b[0m ${msg}`);
+
+// ---------------------------------------------------------------------------------------------
+// Setup helpers
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1' }, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function freePort(start) {
+  for (let p = start; p < start + 50; p++) if (await portIsFree(p)) return p;
+  throw new Error(`no free port in ${start}..${start + 49}`);
+}
+
+function wranglerVersion() {
+  try {
+    return JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'wrangler', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function makeClient(url, key) {
+  const base = `${url}/api/v1`;
+  return async function api(method, p, body, contentType = 'application/json') {
+    const res = await fetch(base + p, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${typeof json === 'string' ? json : JSON.stringify(json)}`);
+    return json;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+async function waitTerminal(api, id, intervalMs) {
+  const deadline = Date.now() + RUN_TIMEOUT_MS;
+  for (;;) {
+    const run = await api('GET', `/runs/${id}`);
+    if (TERMINAL.has(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} not finished after ${RUN_TIMEOUT_MS} ms (status ${run.status})`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Per-step intervals of one finished run, from its persisted events (ISO timestamps, 1 ms). */
+function stepIntervals(events, steps) {
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
+  const started = sorted.find((e) => e.type === 'run.started');
+  if (!started) throw new Error('run has no run.started event');
+  let prev = Date.parse(started.ts);
+  const perStep = [];
+  const prepare = []; // previous step's end → step.started (args, policy, state+event commit)
+  const call = []; // step.started → step.succeeded (ledger lookup + insert in D1, tool, commit)
+  let stepStartedAt;
+  for (const ev of sorted) {
+    if (ev.type === 'step.started') {
+      stepStartedAt = Date.parse(ev.ts);
+      prepare.push(stepStartedAt - prev);
+    } else if (ev.type === 'step.succeeded') {
+      const t = Date.parse(ev.ts);
+      perStep.push(t - prev);
+      if (stepStartedAt !== undefined) call.push(t - stepStartedAt);
+      prev = t;
+      stepStartedAt = undefined;
+    }
+  }
+  if (perStep.length !== steps) throw new Error(`expected ${steps} step.succeeded events, got ${perStep.length}`);
+  return { perStep, prepare, call };
+}
+
+async function sequentialPhase(api, runbook) {
+  const perStep = [];
+  const prepare = [];
+  const call = [];
+  const runMeanPerStep = [];
+  const runDurations = [];
+  const failures = [];
+  const total = CFG.warmup + CFG.sequential;
+  for (let i = 0; i < total; i++) {
+    const warm = i < CFG.warmup;
+    const { id } = await api('POST', '/runs', { runbook, mode: 'execute' });
+    const run = await waitTerminal(api, id, 25);
+    if (run.status !== 'succeeded') {
+      failures.push({ id, status: run.status, reason: run.reason });
+      continue;
+    }
+    if (warm) continue;
+    const { items } = await api('GET', `/runs/${id}/events?after=0`);
+    const iv = stepIntervals(items, CFG.steps);
+    perStep.push(...iv.perStep);
+    prepare.push(...iv.prepare);
+    call.push(...iv.call);
+    if (run.started_at && run.ended_at) runMeanPerStep.push((Date.parse(run.ended_at) - Date.parse(run.started_at)) / CFG.steps);
+    runDurations.push(Date.parse(run.ended_at) - Date.parse(run.created_at));
+    process.stdout.write(`\r  sequential runs: ${i + 1 - CFG.warmup}/${CFG.sequential}   `);
+  }
+  process.stdout.write('\n');
+  if (failures.length) throw new Error(`sequential runs did not succeed: ${JSON.stringify(failures.slice(0, 3))}`);
+  return {
+    runs: CFG.sequential,
+    warmup_runs: CFG.warmup,
+    steps_per_run: CFG.steps,
+    per_step_ms: summary(perStep),
+    mean_per_step_from_run_ms: {
+      n: runMeanPerStep.length,
+      mean: round(mean(runMeanPerStep), 3),
+      p50: round(percentile(runMeanPerStep, 50), 3),
+      min: round(Math.min(...runMeanPerStep), 3),
+      max: round(Math.max(...runMeanPerStep), 3),
+    },
+    breakdown_ms: {
+      prepare_and_commit_started: summary(prepare),
+      ledger_call_and_commit_succeeded: summary(call),
+    },
+    run_duration_ms: summary(runDurations),
+    goal: { metric: 'per_step_ms.p50', max_ms: GOAL_P50_MS, met: percentile(perStep, 50) <= GOAL_P50_MS },
+  };
+}
+
+async function concurrentPhase(api, runbook) {
+  const n = CFG.concurrent;
+  const t0 = Date.now();
+  const created = await Promise.all(Array.from({ length: n }, () => api('POST', '/runs', { runbook, mode: 'execute' })));
+  const tPosted = Date.now();
+  const ids = new Set(created.map((r) => r.id));
+  const deadline = t0 + RUN_TIMEOUT_MS * 2;
+  let rows = [];
+  for (;;) {
+    const { items } = await api('GET', '/runs?limit=200');
+    rows = items.filter((r) => ids.has(r.id));
+    const done = rows.filter((r) => TERMINAL.has(r.status)).length;
+    process.stdout.write(`\r  concurrent runs finished: ${done}/${n}   `);
+    if (rows.length === n && done === n) break;
+    if (Date.now() > deadline) throw new Error(`only ${done}/${n} concurrent runs finished in time`);
+    await sleep(100);
+  }
+  const tObserved = Date.now();
+  process.stdout.write('\n');
+  const failed = rows.filter((r) => r.status !== 'succeeded');
+  const lastEnd = Math.max(...rows.map((r) => Date.parse(r.ended_at)));
+  const durations = rows.map((r) => Date.parse(r.ended_at) - Date.parse(r.created_at));
+  const wallMs = lastEnd - t0; // client clock and server clock are the same machine's
+  return {
+    runs: n,
+    steps_per_run: CFG.steps,
+    succeeded: n - failed.length,
+    failed: failed.map((r) => ({ id: r.id, status: r.status, reason: r.reason })),
+    wall_clock_ms: wallMs,
+    runs_per_s: round(n / (wallMs / 1000), 2),
+    steps_per_s: round((n * CFG.steps) / (wallMs / 1000), 1),
+    all_posts_answered_ms: tPosted - t0,
+    observed_by_polling_ms: tObserved - t0,
+    run_duration_ms: summary(durations),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function printTable(result) {
+  const s = result.sequential;
+  const c = result.concurrent;
+  const rows = [
+    ['Machine', `${result.machine.cpu} × ${result.machine.cores} cores, Node ${result.machine.node}, wrangler ${result.machine.wrangler}`],
+    ['Sample', `${s.runs} sequential runs (+${s.warmup_runs} warm-up) × ${s.steps_per_run} steps; ${c.runs} concurrent runs${QUICK ? '  (--quick)' : ''}`],
+    null,
+    ['Per-step overhead p50', `${s.per_step_ms.p50} ms   (goal ≤ ${GOAL_P50_MS} ms: ${s.goal.met ? 'met' : 'NOT met'})`],
+    ['Per-step overhead p99', `${s.per_step_ms.p99} ms   (p90 ${s.per_step_ms.p90}, max ${s.per_step_ms.max}, n=${s.per_step_ms.n})`],
+    ['Per-step mean, (ended−started)/20', `${s.mean_per_step_from_run_ms.mean} ms   (per-run min ${s.mean_per_step_from_run_ms.min}, max ${s.mean_per_step_from_run_ms.max})`],
+    ['  prepare + commit step.started', `p50 ${s.breakdown_ms.prepare_and_commit_started.p50} ms, mean ${s.breakdown_ms.prepare_and_commit_started.mean} ms`],
+    ['  ledger + tool + commit succeeded', `p50 ${s.breakdown_ms.ledger_call_and_commit_succeeded.p50} ms, mean ${s.breakdown_ms.ledger_call_and_commit_succeeded.mean} ms`],
+    ['Sequential run duration', `p50 ${s.run_duration_ms.p50} ms, p99 ${s.run_duration_ms.p99} ms (created → ended)`],
+    null,
+    [`Throughput, ${c.runs} concurrent runs`, `${c.runs_per_s} runs/s  (${c.steps_per_s} steps/s; ${c.wall_clock_ms} ms wall; ${c.succeeded}/${c.runs} succeeded)`],
+    ['Concurrent run duration', `p50 ${c.run_duration_ms.p50} ms, p99 ${c.run_duration_ms.p99} ms (created → ended)`],
+  ];
+  const w = Math.max(...rows.filter(Boolean).map((r) => r[0].length));
+  const line = '─'.repeat(w + 2) + '┼' + '─'.repeat(72);
+  console.log('\n' + line);
+  for (const r of rows) console.log(r ? ` ${r[0].padEnd(w)} │ ${r[1]}` : line);
+  console.log(line);
+  for (const note of result.notes) console.log(`  * ${note}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const began = Date.now();
+  ensureDevVars();
+  if (!existsSync(path.join(ROOT, 'web', 'build'))) {
+    log('web/build is missing (wrangler serves it as [assets]): building the UI');
+    buildWeb();
+  }
+  const persistTo = mkdtempSync(path.join(os.tmpdir(), 'agentrunbook-bench-'));
+  let dev;
+  let stderrTail = '';
+  const cleanup = async () => {
+    if (dev) {
+      const d = dev;
+      dev = undefined;
+      const killer = setTimeout(() => stopDev(d.child, 'SIGKILL'), 5_000);
+      await stopDev(d.child);
+      clearTimeout(killer);
+    }
+    rmSync(persistTo, { recursive: true, force: true });
+  };
+  const onSignal = (sig) => {
+    cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    log(`Applying D1 migrations in ${persistTo}`);
+    applyMigrations(persistTo);
+    const port = await freePort(Number(process.env.BENCH_PORT ?? 8799));
+    const token = random(24);
+    log(`Starting wrangler dev on 127.0.0.1:${port}`);
+    dev = await startDev({ port, persistTo, bootstrapToken: token, quiet: true });
+    dev.child.stderr?.on('data', (d) => (stderrTail = (stderrTail + d).slice(-4000)));
+    const adminKey = newAdminKey();
+    await bootstrap(dev.url, token, adminKey, false);
+    const api = makeClient(dev.url, adminKey);
+
+    const problems = checkAgainstCatalog(await api('GET', '/tools'));
+    if (problems.length) throw new Error(`benchmark runbook does not match the tool catalog:\n  ${problems.join('\n  ')}`);
+    const name = `bench-${CFG.steps}-steps`;
+    await api('POST', '/runbooks', benchRunbookYaml(name, CFG.steps), 'application/yaml');
+
+    log(`Sequential: ${CFG.warmup} warm-up + ${CFG.sequential} runs of ${CFG.steps} steps`);
+    const sequential = await sequentialPhase(api, name);
+    log(`Concurrent: ${CFG.concurrent} runs started at once`);
+    const concurrent = await concurrentPhase(api, name);
+
+    const result = {
+      benchmark: 'agentrunbook',
+      date: new Date().toISOString(),
+      quick: QUICK,
+      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}`, wrangler: wranglerVersion() },
+      sequential,
+      concurrent,
+      notes: [
+        'Timestamps are ISO strings with 1 ms resolution (and workerd only advances the clock on I/O), so per-step values are whole milliseconds; the (ended_at − started_at)/20 mean is the finer-grained figure.',
+        'Per-step overhead = time from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events.',
+        'The tools are simulated and do no network I/O: this is the platform\'s own overhead (state + events persisted in DO storage, the tool-ledger lookup and write in D1, the policy decision, template resolution).',
+        'Local `wrangler dev` (workerd + miniflare D1/DO on local SQLite), not production Cloudflare; the client polls the API during sequential runs.',
+      ],
+      total_bench_s: round((Date.now() - began) / 1000, 1),
+    };
+    printTable(result);
+    const outDir = path.join(ROOT, 'bench-results');
+    mkdirSync(outDir, { recursive: true });
+    const outFile = path.join(outDir, 'bench.json');
+    writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
+    console.log(`\n  JSON: ${path.relative(process.cwd(), outFile) || outFile}   (total ${result.total_bench_s} s)\n`);
+  } catch (err) {
+    if (stderrTail.trim()) console.error(`wrangler dev stderr (tail):\n${stderrTail}`);
+    throw err;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(`\nbench failed: ${err?.stack ?? err}`);
+  process.exitCode = 1;
+});
