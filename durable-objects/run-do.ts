@@ -161,7 +161,7 @@ export class RunDO extends DurableObject<Env> {
   }
 
   async events(after: number, limit = 500): Promise<RunEvent[]> {
-    const listed = await this.ctx.storage.list<RunEvent>({ start: eventKey(after + 1), limit });
+    const listed = await this.ctx.storage.list<RunEvent>({ start: eventKey(after + 1), end: `${EVENT_PREFIX}~`, limit });
     return [...listed.values()];
   }
 
@@ -257,21 +257,25 @@ export class RunDO extends DurableObject<Env> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('Expected a WebSocket upgrade', { status: 426 });
     const run = this.run;
     if (!run) return new Response('Run not found', { status: 404 });
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
     const afterParam = new URL(request.url).searchParams.get('after');
     const after = afterParam !== null && /^\d+$/.test(afterParam) ? Number(afterParam) : undefined;
+    const messages: string[] = [];
     if (after === undefined || after > run.seq) {
-      server.send(JSON.stringify({ type: 'snapshot', seq: run.seq, run: runView(run) }));
+      messages.push(JSON.stringify({ type: 'snapshot', seq: run.seq, run: runView(run) }));
     } else {
       for (let from = after; ; ) {
         const missed = await this.events(from, 500);
-        for (const ev of missed) server.send(JSON.stringify({ type: 'event', seq: ev.seq, event: ev }));
+        for (const ev of missed) messages.push(JSON.stringify({ type: 'event', seq: ev.seq, event: ev }));
         if (missed.length < 500) break;
         from = missed[missed.length - 1]!.seq;
       }
     }
+    // Accept only after the last read: from here on every commit is broadcast to this socket, and
+    // none can slip in between, so the client sees each event exactly once.
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    for (const m of messages) server.send(m);
     return new Response(null, { status: 101, webSocket: client });
   }
 

@@ -249,7 +249,8 @@ export async function d1Query<T = Record<string, unknown>>(persistTo: string, sq
   const wrangler = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
   const { stdout } = await execFileP(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql], {
     cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'error', NO_COLOR: '1', CI: 'true' },
+    // The JSON is printed at the "log" level: WRANGLER_LOG=warn (what `npm start` uses) swallows it.
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'log', NO_COLOR: '1', CI: 'true' },
     maxBuffer: 16 * 1024 * 1024,
   });
   const start = stdout.indexOf('[');
