@@ -13,18 +13,22 @@ import { mean, percentile, round, summary } from './bench/stats.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const CFG = QUICK
-  ? { steps: 20, warmup: 1, sequential: 8, concurrent: 15 }
-  : { steps: 20, warmup: 3, sequential: 30, concurrent: 50 };
+  ? { steps: 20, warmup: 1, sequential: 8, concurrent: 15, sequentialBudgetMs: 20_000 }
+  : { steps: 20, warmup: 3, sequential: 30, concurrent: 50, sequentialBudgetMs: 60_000 };
 const GOAL_P50_MS = 3;
 const TERMINAL = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
 const RUN_TIMEOUT_MS = 60_000;
 // Polling competes with the runs for the same local D1 and CPU, so it is kept sparse; the measured
 // numbers come from server timestamps, so the interval only affects how long the bench takes.
-const SEQ_POLL_MS = Number(process.env.BENCH_SEQ_POLL_MS ?? 100);
+// Sequential runs: the first poll comes after ~80% of the previous run's duration, then every SEQ_POLL_MS.
+const SEQ_POLL_MS = Number(process.env.BENCH_SEQ_POLL_MS ?? 50);
 const CONC_POLL_MS = Number(process.env.BENCH_CONC_POLL_MS ?? 500);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`\x1b[36m▸\x1b[0m ${msg}`);
+/** A progress line rewritten in place on a terminal; silent otherwise (CI logs stay clean). */
+const progress = (msg) => process.stdout.isTTY && process.stdout.write(`\r  ${msg}   `);
+const progressEnd = () => process.stdout.isTTY && process.stdout.write('\n');
 
 // ---------------------------------------------------------------------------------------------
 // Setup helpers
@@ -73,8 +77,9 @@ function makeClient(url, key) {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-async function waitTerminal(api, id, intervalMs) {
+async function waitTerminal(api, id, firstDelayMs, intervalMs) {
   const deadline = Date.now() + RUN_TIMEOUT_MS;
+  await sleep(firstDelayMs);
   for (;;) {
     const run = await api('GET', `/runs/${id}`);
     if (TERMINAL.has(run.status)) return run;
@@ -118,17 +123,25 @@ async function sequentialPhase(api, runbook) {
   const failures = [];
   const client = { post: [], wait: [], events: [] };
   const total = CFG.warmup + CFG.sequential;
+  const budgetEnd = Date.now() + CFG.sequentialBudgetMs;
+  let lastDuration = 200;
+  let stoppedEarly = false;
   for (let i = 0; i < total; i++) {
+    if (i > CFG.warmup + 4 && Date.now() > budgetEnd) {
+      stoppedEarly = true;
+      break;
+    }
     const warm = i < CFG.warmup;
     const t0 = Date.now();
     const { id } = await api('POST', '/runs', { runbook, mode: 'execute' });
     const t1 = Date.now();
-    const run = await waitTerminal(api, id, SEQ_POLL_MS);
+    const run = await waitTerminal(api, id, Math.max(0, lastDuration * 0.8 - (t1 - t0)), SEQ_POLL_MS);
     const t2 = Date.now();
     if (run.status !== 'succeeded') {
       failures.push({ id, status: run.status, reason: run.reason });
       continue;
     }
+    lastDuration = Date.parse(run.ended_at) - Date.parse(run.created_at);
     if (warm) continue;
     const { items } = await api('GET', `/runs/${id}/events?after=0`);
     client.post.push(t1 - t0);
@@ -140,12 +153,13 @@ async function sequentialPhase(api, runbook) {
     call.push(...iv.call);
     if (run.started_at && run.ended_at) runMeanPerStep.push((Date.parse(run.ended_at) - Date.parse(run.started_at)) / CFG.steps);
     runDurations.push(Date.parse(run.ended_at) - Date.parse(run.created_at));
-    process.stdout.write(`\r  sequential runs: ${i + 1 - CFG.warmup}/${CFG.sequential}   `);
+    progress(`sequential runs: ${runDurations.length}/${CFG.sequential}`);
   }
-  process.stdout.write('\n');
+  progressEnd();
   if (failures.length) throw new Error(`sequential runs did not succeed: ${JSON.stringify(failures.slice(0, 3))}`);
   return {
-    runs: CFG.sequential,
+    runs: runDurations.length,
+    ...(stoppedEarly ? { stopped_early: `time budget of ${CFG.sequentialBudgetMs / 1000} s reached after ${runDurations.length} of ${CFG.sequential} runs` } : {}),
     warmup_runs: CFG.warmup,
     steps_per_run: CFG.steps,
     per_step_ms: summary(perStep),
@@ -178,13 +192,13 @@ async function concurrentPhase(api, runbook) {
     const { items } = await api('GET', '/runs?limit=200');
     rows = items.filter((r) => ids.has(r.id));
     const done = rows.filter((r) => TERMINAL.has(r.status)).length;
-    process.stdout.write(`\r  concurrent runs finished: ${done}/${n}   `);
+    progress(`concurrent runs finished: ${done}/${n}`);
     if (rows.length === n && done === n) break;
     if (Date.now() > deadline) throw new Error(`only ${done}/${n} concurrent runs finished in time`);
     await sleep(CONC_POLL_MS);
   }
   const tObserved = Date.now();
-  process.stdout.write('\n');
+  progressEnd();
   const failed = rows.filter((r) => r.status !== 'succeeded');
   const lastEnd = Math.max(...rows.map((r) => Date.parse(r.ended_at)));
   const durations = rows.map((r) => Date.parse(r.ended_at) - Date.parse(r.created_at));
@@ -229,6 +243,7 @@ function printTable(result) {
   console.log('\n' + line);
   for (const r of rows) console.log(r ? ` ${r[0].padEnd(w)} │ ${r[1]}` : line);
   console.log(line);
+  if (s.stopped_early) console.log(`  ! Sequential phase: ${s.stopped_early}.`);
   for (const note of result.notes) console.log(`  * ${note}`);
 }
 
