@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
-const quietEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: process.env.WRANGLER_LOG ?? 'warn', NO_COLOR: '1' };
+// No network here or in CI: skip wrangler's metrics and miniflare's download of the Request.cf sample.
+const quietEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG: process.env.WRANGLER_LOG ?? 'warn', NO_COLOR: '1' };
 
 const random = (n) => randomBytes(n).toString('hex');
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

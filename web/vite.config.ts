@@ -4,6 +4,8 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   plugins: [sveltekit()],
+  // The bundler's plugin-timing report is noise in `npm start` output.
+  build: { rolldownOptions: { checks: { pluginTimings: false } } },
   server: {
     // `vite dev` serves the UI alone; the API and its WebSockets come from `npm start` (wrangler
     // dev on :8787), so the browser still sees one origin and the session cookie just works.

@@ -1,5 +1,6 @@
 import { buildApp } from './app';
 import type { Env } from './env';
+import { sweepStalledRuns } from './runs/watchdog';
 
 export { RunDO } from '../durable-objects/run-do';
 export { AuditDO } from '../durable-objects/audit-do';
@@ -8,4 +9,7 @@ const app = buildApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  scheduled: (_controller, env, ctx) => {
+    ctx.waitUntil(sweepStalledRuns(env));
+  },
 } satisfies ExportedHandler<Env>;
