@@ -216,8 +216,8 @@ describe('live run WebSocket', () => {
     // 1. A fresh connection: the snapshot comes first and shows the waiting step.
     const live = await openLive(id);
     const first = await pollUntil('the snapshot', async () => live.messages[0], (m) => m !== undefined, { timeoutMs: 10_000, intervalMs: 50 });
-    expect(first.type).toBe('snapshot');
-    if (first.type !== 'snapshot') throw new Error('unreachable');
+    expect(first?.type).toBe('snapshot');
+    if (first?.type !== 'snapshot') throw new Error(`the first message is not a snapshot: ${JSON.stringify(first)}`);
     expect(first.run.status).toBe('awaiting_approval');
     expect(first.run.steps.find((s) => s.id === 'cordon')?.status).toBe('awaiting_approval');
     const snapshotSeq = first.seq;

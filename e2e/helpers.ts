@@ -75,13 +75,25 @@ export interface DevServer {
 
 /** Starts `wrangler dev` on `port` with state in `persistTo` (migrations must already be applied). */
 export async function startServer(opts: { port: number; persistTo: string; token: string }): Promise<DevServer> {
-  const dev = await startDev({ port: opts.port, persistTo: opts.persistTo, bootstrapToken: opts.token, quiet: QUIET });
+  const dev = await startDev({ port: opts.port, persistTo: opts.persistTo, bootstrapToken: opts.token, envFile: undefined, quiet: QUIET });
+  const pid = dev.child.pid ?? -1;
+  // wrangler runs in its own process group (detached): if this process dies without stopping it
+  // (an interrupted run, a crashed worker), take the group down rather than leave it listening.
+  const killOnExit = () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
   return {
     url: dev.url,
     port: opts.port,
     persistTo: opts.persistTo,
-    pid: dev.child.pid,
+    pid,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      process.off('exit', killOnExit);
       await stopDev(dev.child, signal);
       await waitPortFree(opts.port);
     },

@@ -133,8 +133,12 @@ describe('a run survives a restart of wrangler dev in the middle of a core.wait 
       // Each step started exactly once according to the run's own event history.
       const events = await api('GET', `/runs/${id}/events`);
       expect(events.status).toBe(200);
-      const started = (events.body.items as { type?: string; step?: { id: string } }[]).filter((e) => e.type === 'step.started').map((e) => e.step?.id);
+      const items = events.body.items as { type?: string; ts: string; step?: { id: string } }[];
+      const started = items.filter((e) => e.type === 'step.started').map((e) => e.step?.id);
       expect(started).toEqual(['cordon', 'wait', 'ticket']);
+      // And the stop really came in the middle of the wait: it ended after the restart.
+      const waitEnded = items.find((e) => e.type === 'step.succeeded' && e.step?.id === 'wait');
+      expect(Date.parse(waitEnded!.ts)).toBeGreaterThan(tStart);
 
       // The audit chain written before and after the restart verifies (same .dev.vars key).
       const verify = await api('GET', '/audit/verify');

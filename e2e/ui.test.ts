@@ -132,7 +132,6 @@ describe('the UI (Chromium)', () => {
     // The event log got every event live, the run's end included.
     const logText = await byTestId('event-log').innerText();
     for (const type of ['run.created', 'step.awaiting approval', 'step.approved', 'run.succeeded']) expect(logText).toContain(type);
-    console.log('PROBE', JSON.stringify(await byTestId('event-log').evaluate((el) => { const last = el.lastElementChild!.getBoundingClientRect(); const box = el.getBoundingClientRect(); return { scrollHeight: el.scrollHeight, clientHeight: el.clientHeight, scrollTop: el.scrollTop, lastVisible: last.top < box.bottom, items: el.children.length }; })));
     await page.screenshot({ path: path.join(SHOTS, 'e2e-ui-run-succeeded.png'), fullPage: true });
 
     // The server agrees, and the approval was recorded with its comment.

@@ -24,6 +24,7 @@ const RUN_TIMEOUT_MS = 60_000;
 const SEQ_POLL_MS = Number(process.env.BENCH_SEQ_POLL_MS ?? 50);
 const CONC_POLL_MS = Number(process.env.BENCH_CONC_POLL_MS ?? 500);
 
+let interrupted = 0; // signals received
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`\x1b[36m▸\x1b[0m ${msg}`);
 /** A progress line rewritten in place on a terminal; silent otherwise (CI logs stay clean). */
@@ -167,8 +168,8 @@ async function sequentialPhase(api, runbook) {
       n: runMeanPerStep.length,
       mean: round(mean(runMeanPerStep), 3),
       p50: round(percentile(runMeanPerStep, 50), 3),
-      min: round(Math.min(...runMeanPerStep), 3),
-      max: round(Math.max(...runMeanPerStep), 3),
+      min: runMeanPerStep.length ? round(Math.min(...runMeanPerStep), 3) : null,
+      max: runMeanPerStep.length ? round(Math.max(...runMeanPerStep), 3) : null,
     },
     breakdown_ms: {
       prepare_and_commit_started: summary(prepare),
@@ -271,18 +272,29 @@ async function main() {
     }
     rmSync(persistTo, { recursive: true, force: true });
   };
+  // `wrangler dev` runs in its own process group, so Ctrl-C does not reach it: stop it here. While it
+  // is still starting, startDev() has not handed out the child yet; stop it as soon as it has.
+  let starting = false;
   const onSignal = (sig) => {
+    if (interrupted++) process.exit(130);
+    if (starting && !dev) {
+      console.error('\n  Interrupted: stopping wrangler dev as soon as it has started (Ctrl-C again to leave it running).');
+      return;
+    }
     cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     log(`Applying D1 migrations in ${persistTo}`);
     applyMigrations(persistTo);
     const port = await freePort(Number(process.env.BENCH_PORT ?? 8799));
     const token = random(24);
     log(`Starting wrangler dev on 127.0.0.1:${port}`);
+    starting = true;
     dev = await startDev({ port, persistTo, bootstrapToken: token, quiet: true });
+    starting = false;
+    if (interrupted) throw new Error('interrupted');
     dev.child.stderr?.on('data', (d) => (stderrTail = (stderrTail + d).slice(-4000)));
     const adminKey = newAdminKey();
     await bootstrap(dev.url, token, adminKey, false);
@@ -309,7 +321,9 @@ async function main() {
         'Timestamps are ISO strings with 1 ms resolution (and workerd only advances the clock on I/O), so per-step values are whole milliseconds; the (ended_at − started_at)/20 mean is the finer-grained figure.',
         'Per-step overhead = time from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events.',
         'The tools are simulated and do no network I/O: this is the platform\'s own overhead (state + events persisted in DO storage, the tool-ledger lookup and write in D1, the policy decision, template resolution).',
-        'Local `wrangler dev` (workerd + miniflare D1/DO on local SQLite), not production Cloudflare; the client polls the API during sequential runs.',
+        'Breakdown: "prepare" = previous step end → step.started (conditions, template resolution, args hash, policy decision, DO commit); "ledger + tool + commit" = step.started → step.succeeded (D1 ledger SELECT + INSERT, simulated tool, DO commit).',
+        'Concurrent throughput: wall clock = first POST /runs → the last run\'s ended_at (client and server share the machine\'s clock); runs/s = runs / wall clock.',
+        'Local `wrangler dev` (workerd with local SQLite for D1 and DO storage) on a shared machine, not production Cloudflare; results move with the machine\'s load (see loadavg). The client polls sparingly.',
       ],
       total_bench_s: round((Date.now() - began) / 1000, 1),
     };
@@ -328,6 +342,11 @@ async function main() {
 }
 
 main().catch((err) => {
+  if (interrupted || err?.message === 'interrupted') {
+    console.error('bench interrupted; wrangler dev stopped and its temporary state removed.');
+    process.exitCode = 130;
+    return;
+  }
   console.error(`\nbench failed: ${err?.stack ?? err}`);
   process.exitCode = 1;
 });

@@ -264,3 +264,23 @@ describe('runs', () => {
     expect((await ledger(id)).filter((c) => c.stepId === 'cordon')).toHaveLength(1);
   });
 });
+
+describe('watchdog', () => {
+  it('re-arms a run whose alarm was lost', async () => {
+    const { sweepStalledRuns } = await import('../worker/runs/watchdog');
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const id = await startRun(t.keys.sre, { runbook: 'wait-between' });
+    const stub = stubFor(t.id, id);
+    await runDurableObjectAlarm(stub);
+    await stub.settle();
+    expect(statusOf(await getRun(t.keys.sre, id)).pause).toBe('running');
+    await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    await env.DB.prepare("UPDATE runs SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(id).run();
+    expect(await sweepStalledRuns(env)).toBeGreaterThanOrEqual(1);
+    // The re-armed alarm may be running right now (it re-arms for the end of the wait); let it finish.
+    await stub.settle();
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+});
