@@ -254,6 +254,7 @@ export class RunEngine {
       mode: this.run.integrationMode,
       world: this.run.world,
       timeoutMs: deadline !== undefined ? deadline - now : undefined,
+      fresh,
     });
     let error = outcome.ok ? undefined : outcome.error;
     let retryable = outcome.ok ? false : outcome.retryable;

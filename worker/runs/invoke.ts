@@ -16,6 +16,11 @@ export interface ToolCall {
   world: Record<string, unknown>;
   /** Milliseconds the call may take before it is abandoned as timed out. */
   timeoutMs?: number;
+  /**
+   * The key was minted (and persisted) just before this call, so no earlier delivery can exist:
+   * the ledger lookup is skipped. Re-deliveries after a crash leave this unset.
+   */
+  fresh?: boolean;
 }
 
 export type ToolOutcome =
@@ -51,17 +56,12 @@ export class LedgerInvoker implements ToolInvoker {
   constructor(private readonly db: DB) {}
 
   async invoke(call: ToolCall): Promise<ToolOutcome> {
-    const [seen] = await this.db
-      .select({ result: toolCalls.result })
-      .from(toolCalls)
-      .where(and(eq(toolCalls.tenantId, call.tenantId), eq(toolCalls.idempotencyKey, call.idempotencyKey)))
-      .limit(1);
+    const seen = call.fresh ? undefined : await this.recorded(call);
     if (seen) {
-      const entry = seen.result as LedgerEntry;
-      replaceWorld(call.world, entry.world);
-      return entry.error !== undefined
-        ? { ok: false, error: entry.error, retryable: entry.retryable ?? false, replayed: true }
-        : { ok: true, result: entry.result, replayed: true };
+      replaceWorld(call.world, seen.world);
+      return seen.error !== undefined
+        ? { ok: false, error: seen.error, retryable: seen.retryable ?? false, replayed: true }
+        : { ok: true, result: seen.result, replayed: true };
     }
 
     const world = structuredClone(call.world);
@@ -82,6 +82,15 @@ export class LedgerInvoker implements ToolInvoker {
     });
     replaceWorld(call.world, world);
     return outcome;
+  }
+
+  private async recorded(call: ToolCall): Promise<LedgerEntry | undefined> {
+    const [row] = await this.db
+      .select({ result: toolCalls.result })
+      .from(toolCalls)
+      .where(and(eq(toolCalls.tenantId, call.tenantId), eq(toolCalls.idempotencyKey, call.idempotencyKey)))
+      .limit(1);
+    return row?.result as LedgerEntry | undefined;
   }
 }
 
