@@ -2,7 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import type { AuditInput } from '../worker/audit/chain';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
-import { LedgerInvoker, type ToolInvoker } from '../worker/runs/invoke';
+import { LedgerInvoker, type LedgerRow, type ToolInvoker } from '../worker/runs/invoke';
+import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
 import { RunEngine, type PendingEvent } from '../worker/runs/engine';
 import {
@@ -19,6 +20,7 @@ import {
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: 'not_found' | 'conflict' | 'forbidden'; message: string };
 
 const EVENT_PREFIX = 'ev:';
+const LEDGER_PREFIX = 'ledger:';
 const eventKey = (seq: number) => `${EVENT_PREFIX}${String(seq).padStart(10, '0')}`;
 
 /**
@@ -34,7 +36,12 @@ export class RunDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.invoker = new LedgerInvoker(makeDb(env.DB));
+    this.invoker = new LedgerInvoker(makeDb(env.DB), {
+      // The ledger row lands in this object's storage first (sub-millisecond, and before the next
+      // transition is committed); flush() copies it to D1's tool_calls, where it is visible.
+      record: (row) => ctx.storage.put(`${LEDGER_PREFIX}${row.idempotencyKey}`, { ...row, mirrored: false }),
+      recall: (key) => ctx.storage.get<LedgerRow>(`${LEDGER_PREFIX}${key}`),
+    });
     ctx.blockConcurrencyWhile(async () => {
       this.run = await ctx.storage.get<RunState>('run');
     });
@@ -97,9 +104,11 @@ export class RunDO extends DurableObject<Env> {
    * Both are idempotent, so re-running after a crash is safe.
    */
   private async flush(run: RunState): Promise<void> {
+    const db = makeDb(this.env.DB);
     const steps = run.steps.filter((s) => this.dirtySteps.has(s.id));
-    await mirrorRun(makeDb(this.env.DB), run, steps);
+    await mirrorRun(db, run, steps);
     this.dirtySteps.clear();
+    await this.flushLedger(db);
     if (run.audited_seq < run.seq) {
       const listed = await this.ctx.storage.list<RunEvent>({ start: eventKey(run.audited_seq + 1), end: eventKey(run.seq + 1) });
       const entries = [...listed.values()].map((ev) => auditEntry(run, ev));
@@ -107,6 +116,16 @@ export class RunDO extends DurableObject<Env> {
       run.audited_seq = run.seq;
       await this.ctx.storage.put('run', run);
     }
+  }
+
+  /** Copies ledger rows not yet in D1 (a run has tens of rows, so listing them all is cheap). */
+  private async flushLedger(db: ReturnType<typeof makeDb>): Promise<void> {
+    const rows = await this.ctx.storage.list<LedgerRow & { mirrored: boolean }>({ prefix: LEDGER_PREFIX });
+    const pending = [...rows.entries()].filter(([, r]) => !r.mirrored);
+    if (pending.length === 0) return;
+    const inserts = pending.map(([, { mirrored: _m, ...row }]) => db.insert(toolCalls).values(row).onConflictDoNothing());
+    await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+    await this.ctx.storage.put(Object.fromEntries(pending.map(([k, r]) => [k, { ...r, mirrored: true }])));
   }
 
   /** Creates the run (idempotent for the same id) and arms its first alarm. */

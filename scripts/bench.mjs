@@ -97,7 +97,7 @@ function stepIntervals(events, steps) {
   let prev = Date.parse(started.ts);
   const perStep = [];
   const prepare = []; // previous step's end → step.started (args, policy, state+event commit)
-  const call = []; // step.started → step.succeeded (ledger lookup + insert in D1, tool, commit)
+  const call = []; // step.started → step.succeeded (ledger record in DO storage, tool, commit)
   let stepStartedAt;
   for (const ev of sorted) {
     if (ev.type === 'step.started') {
@@ -320,8 +320,8 @@ async function main() {
       notes: [
         'Timestamps are ISO strings with 1 ms resolution (and workerd only advances the clock on I/O), so per-step values are whole milliseconds; the (ended_at − started_at)/20 mean is the finer-grained figure.',
         'Per-step overhead = time from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events.',
-        'The tools are simulated and do no network I/O: this is the platform\'s own overhead (state + events persisted in DO storage, the tool-ledger lookup and write in D1, the policy decision, template resolution).',
-        'Breakdown: "prepare" = previous step end → step.started (conditions, template resolution, args hash, policy decision, DO commit); "ledger + tool + commit" = step.started → step.succeeded (D1 ledger SELECT + INSERT, simulated tool, DO commit).',
+        'The tools are simulated and do no network I/O: this is the platform\'s own overhead (state, events and the tool-ledger row persisted in DO storage, the policy decision, template resolution). The copy to D1 (run mirror, ledger, audit log) happens once per alarm and is inside the run duration, not the per-step figure.',
+        'Breakdown: "prepare" = previous step end → step.started (conditions, template resolution, args hash, policy decision, DO commit); "ledger + tool + commit" = step.started → step.succeeded (ledger row in DO storage, simulated tool, DO commit).',
         'Concurrent throughput: wall clock = first POST /runs → the last run\'s ended_at (client and server share the machine\'s clock); runs/s = runs / wall clock.',
         'Local `wrangler dev` (workerd with local SQLite for D1 and DO storage) on a shared machine, not production Cloudflare; results move with the machine\'s load (see loadavg). The client polls sparingly.',
       ],

@@ -197,9 +197,10 @@ describe('runs', () => {
     const calls = (await ledger(id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const keys = calls.map((c) => c.idempotencyKey);
     expect(keys).toEqual(expect.arrayContaining([`${id}:check:1`, `${id}:check:2`, `${id}:check:3`]));
+    expect(keys.filter((k) => k.endsWith(':compensate')).sort()).toEqual([`${id}:cordon:compensate`, `${id}:scale:compensate`]);
     // Reverse order: scale is undone before cordon.
-    const comp = keys.filter((k) => k.endsWith(':compensate'));
-    expect(comp).toEqual([`${id}:scale:compensate`, `${id}:cordon:compensate`]);
+    const { items } = await json<{ items: { type: string; step?: { id: string } }[] }>(api(`/runs/${id}/events`, { key: t.keys.sre }));
+    expect(items.filter((e) => e.type === 'step.compensated').map((e) => e.step!.id)).toEqual(['scale', 'cordon']);
     const scale = run.steps.find((s) => s.id === 'scale')!;
     expect(scale.compensation).toMatchObject({ tool: 'k8s.scale_deployment', status: 'succeeded' });
   });
@@ -279,8 +280,14 @@ describe('watchdog', () => {
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
     await env.DB.prepare("UPDATE runs SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(id).run();
     expect(await sweepStalledRuns(env)).toBeGreaterThanOrEqual(1);
-    // The re-armed alarm may be running right now (it re-arms for the end of the wait); let it finish.
-    await stub.settle();
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    // The re-armed alarm may fire at once and re-arm for the end of the wait; while it runs there is
+    // no alarm set, so look again until it has finished.
+    let alarm: number | null = null;
+    for (let i = 0; i < 40 && alarm === null; i++) {
+      await stub.settle();
+      alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+      if (alarm === null) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(alarm).not.toBeNull();
   });
 });

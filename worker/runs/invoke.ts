@@ -31,6 +31,18 @@ export interface ToolInvoker {
   invoke(call: ToolCall): Promise<ToolOutcome>;
 }
 
+export type LedgerRow = typeof toolCalls.$inferInsert;
+
+/**
+ * Where the ledger's rows are recorded. D1 by default; a run's Durable Object records them in its
+ * own storage (fast, and atomic with nothing else to lose) and copies them to D1 when it flushes.
+ */
+export interface LedgerSink {
+  record(row: LedgerRow): Promise<void>;
+  /** A row recorded earlier with this key, if the sink keeps its own copy. */
+  recall?(key: string): Promise<LedgerRow | undefined>;
+}
+
 interface LedgerEntry {
   result?: unknown;
   error?: string;
@@ -53,7 +65,10 @@ function worldOf(state: Record<string, unknown>): SimWorld {
  * outcome and world, so a run that resumes after a crash never acts twice.
  */
 export class LedgerInvoker implements ToolInvoker {
-  constructor(private readonly db: DB) {}
+  constructor(
+    private readonly db: DB,
+    private readonly sink: LedgerSink = { record: async (row) => void (await db.insert(toolCalls).values(row)) },
+  ) {}
 
   async invoke(call: ToolCall): Promise<ToolOutcome> {
     const seen = call.fresh ? undefined : await this.recorded(call);
@@ -69,7 +84,7 @@ export class LedgerInvoker implements ToolInvoker {
     const entry: LedgerEntry = outcome.ok
       ? { result: outcome.result, world }
       : { error: outcome.error, retryable: outcome.retryable, world };
-    await this.db.insert(toolCalls).values({
+    await this.sink.record({
       idempotencyKey: call.idempotencyKey,
       tenantId: call.tenantId,
       runId: call.runId,
@@ -79,12 +94,15 @@ export class LedgerInvoker implements ToolInvoker {
       argsHash: await sha256Hex(canonicalJson(call.args)),
       result: entry,
       error: outcome.ok ? null : outcome.error,
+      createdAt: new Date().toISOString(),
     });
     replaceWorld(call.world, world);
     return outcome;
   }
 
   private async recorded(call: ToolCall): Promise<LedgerEntry | undefined> {
+    const own = await this.sink.recall?.(call.idempotencyKey);
+    if (own) return own.result as LedgerEntry;
     const [row] = await this.db
       .select({ result: toolCalls.result })
       .from(toolCalls)
