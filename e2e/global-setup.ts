@@ -8,7 +8,8 @@ import { startInstance } from './helpers';
 export default async function setup(project: TestProject) {
   const t0 = Date.now();
   ensureDevVars();
-  buildWeb();
+  // npm test builds the UI once before its phases; run alone, the e2e suite builds it itself.
+  if (process.env.AGENTRUNBOOK_WEB_BUILT !== '1') buildWeb();
   const tBuilt = Date.now();
   const instance = await startInstance('agentrunbook-e2e');
   const { url, adminKey, persistTo, port, token } = instance;

@@ -14,7 +14,8 @@ const quietEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF
 const random = (n) => randomBytes(n).toString('hex');
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 export function newAdminKey() {
-  return 'ark_' + [...randomBytes(40)].map((b) => ALPHABET[b % 36]).join('');
+  // Bytes of 252 and above are dropped so every character is equally likely.
+  return 'ark_' + [...randomBytes(80)].filter((b) => b < 252).slice(0, 40).map((b) => ALPHABET[b % 36]).join('');
 }
 
 /**

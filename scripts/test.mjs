@@ -1,13 +1,15 @@
 // `npm test`: every test of the project, in the order that fails fastest.
-//   1. type checks (Worker, Node-side tests)      3. the UI's unit tests
-//   2. unit tests (Node) and Worker tests (workerd) 4. the Worker bundle builds (wrangler deploy --dry-run)
-//   5. end-to-end tests: wrangler dev + Debian Chromium (set SKIP_E2E=1 to leave them out locally)
+//   1. type checks (Worker, Node-side tests, e2e)   4. the UI's unit tests
+//   2. the UI build (the Worker's assets)           5. the Worker bundle builds (wrangler deploy --dry-run)
+//   3. unit tests (Node) and Worker tests (workerd) 6. end-to-end tests: wrangler dev + Debian Chromium
+//                                                      (SKIP_E2E=1 leaves them out locally)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ROOT } from './lib.mjs';
 
 const phases = [
   ['Type check', 'npm', ['run', '--silent', 'typecheck']],
+  ['Build the UI (web/build, served as the Worker\'s assets)', 'npm', ['run', '--silent', 'build:web']],
   ['Unit and Worker tests', 'npx', ['vitest', 'run']],
   ['UI unit tests', 'npx', ['vitest', 'run'], { cwd: `${ROOT}/web` }],
   ['Worker bundle (wrangler deploy --dry-run)', 'npx', ['wrangler', 'deploy', '--dry-run', '--outdir', '.wrangler/dist']],
@@ -24,7 +26,7 @@ const started = Date.now();
 for (const [name, cmd, args, opts = {}] of phases) {
   console.log(`\n\x1b[1m━━ ${name}\x1b[0m`);
   const t0 = Date.now();
-  const res = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, ...opts });
+  const res = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', AGENTRUNBOOK_WEB_BUILT: '1' }, ...opts });
   if (res.status !== 0) {
     console.error(`\n✗ ${name} failed (exit ${res.status ?? res.signal})`);
     process.exit(res.status || 1);

@@ -34,5 +34,3 @@ export function requireRole(principal: Principal, min: Role, action: string): vo
     throw new ApiError('forbidden', `Role "${principal.role}" may not ${action} (needs ${min} or above)`);
   }
 }
-
-export const ROLES: readonly Role[] = ['viewer', 'operator', 'sre', 'admin'];

@@ -39,11 +39,14 @@ export function timingSafeEqual(a: string, b: string): boolean {
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
-/** A random identifier from the lowercase alphabet, `bytes` bytes of entropy or more. */
+/** A random string over [0-9a-z]; bytes of 252 and above are dropped so every character is equally likely. */
 export function randomId(length = 20): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
   let out = '';
-  for (const b of bytes) out += ALPHABET[b % 36];
+  while (out.length < length) {
+    for (const b of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (b < 252 && out.length < length) out += ALPHABET[b % 36];
+    }
+  }
   return out;
 }
 

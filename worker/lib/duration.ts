@@ -17,17 +17,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return Math.round(total);
 }
-
-/** Formats milliseconds the way runbooks write them (`90000` → `1m30s`). */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const parts: string[] = [];
-  let rest = Math.round(ms / 1000);
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.join('');
-}
