@@ -33,7 +33,9 @@ async function connect(key: string, id: string, after?: number) {
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
   const messages: Msg[] = [];
-  ws.addEventListener('message', (e) => messages.push(JSON.parse(e.data as string) as Msg));
+  ws.addEventListener('message', (e) => {
+    messages.push(JSON.parse(e.data as string) as Msg);
+  });
   ws.accept();
   return { ws, messages };
 }

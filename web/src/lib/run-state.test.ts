@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, isTerminal } from './run-state';
+import { applyEvent, isTerminal, withReviewedStep } from './run-state';
 import type { Run, Step } from './types';
 
 const step = (id: string, status: Step['status'] = 'pending'): Step => ({ id, tool: 'core.wait', status, args: {}, attempts: 0 });
@@ -46,5 +46,19 @@ describe('isTerminal', () => {
   it('is true only for the four end states', () => {
     expect(['succeeded', 'failed', 'denied', 'cancelled'].every((s) => isTerminal(s as Run['status']))).toBe(true);
     expect(['queued', 'planning', 'running', 'awaiting_approval'].some((s) => isTerminal(s as Run['status']))).toBe(false);
+  });
+});
+
+describe('withReviewedStep', () => {
+  const waiting: Run = { ...run, status: 'awaiting_approval', steps: [step('cordon', 'succeeded'), step('drain', 'awaiting_approval')] };
+
+  it('applies the answer of an approval while the step still waits', () => {
+    const next = withReviewedStep(waiting, step('drain', 'pending'));
+    expect(next.steps[1]?.status).toBe('pending');
+  });
+
+  it('keeps what the live socket already said when the answer arrives late', () => {
+    const moved: Run = { ...waiting, status: 'succeeded', steps: [step('cordon', 'succeeded'), step('drain', 'succeeded')] };
+    expect(withReviewedStep(moved, step('drain', 'pending')).steps[1]?.status).toBe('succeeded');
   });
 });

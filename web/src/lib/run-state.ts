@@ -14,6 +14,15 @@ export function withStep(run: Run, step: Step): Run {
   return { ...run, steps };
 }
 
+/**
+ * The run with the step as an approve/deny answer returned it — unless the live socket has already
+ * moved that step past its approval (the answer can arrive after the events it caused).
+ */
+export function withReviewedStep(run: Run, step: Step): Run {
+  const current = run.steps.find((s) => s.id === step.id);
+  return current && current.status !== 'awaiting_approval' ? run : withStep(run, step);
+}
+
 /** Folds one live event into the run: its run fields win, and its step replaces the old one. */
 export function applyEvent(run: Run, event: RunEvent): Run {
   const next: Run = { ...run, ...event.run };
