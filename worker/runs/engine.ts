@@ -133,6 +133,11 @@ export class RunEngine {
   /** Evaluates `if`, resolves arguments and asks the policy; then waits, refuses or starts. */
   private async prepare(step: StepState): Promise<Wake | 'continue'> {
     const spec = this.specOf(step);
+    const budget = this.budgetExceeded();
+    if (budget) {
+      await this.stopForBudget(step, budget);
+      return 'continue';
+    }
     const tool = getTool(step.tool);
     if (!tool) return this.failStep(step, `Unknown tool ${step.tool}`, 'failed').then(() => 'continue' as const);
     const vars = this.vars();
@@ -304,6 +309,36 @@ export class RunEngine {
     } catch (err) {
       return `Verification failed: ${(err as Error).message}`;
     }
+  }
+
+  /** Why the run may not start another step under its policy's per-run budget, if it may not. */
+  private budgetExceeded(): string | undefined {
+    const perRun = this.run.policy.spec.budgets.per_run;
+    const started = this.run.steps.filter((s) => s.attempts > 0).length;
+    if (perRun.max_steps !== undefined && started >= perRun.max_steps) return `max_steps ${perRun.max_steps} reached`;
+    const maxMs = perRun.max_duration ? parseDuration(perRun.max_duration) : undefined;
+    if (maxMs !== undefined && this.run.started_at && this.host.now() - Date.parse(this.run.started_at) > maxMs) {
+      return `max_duration ${perRun.max_duration} exceeded`;
+    }
+    if (perRun.max_tokens !== undefined && this.run.tokens > perRun.max_tokens) return `max_tokens ${perRun.max_tokens} exceeded`;
+    if (perRun.max_cost_usd !== undefined && this.run.cost_usd > perRun.max_cost_usd) return `max_cost_usd ${perRun.max_cost_usd} exceeded`;
+    return undefined;
+  }
+
+  /** A budget stops the run cleanly: this and the later steps are skipped, then `on_failure` applies. */
+  private async stopForBudget(step: StepState, why: string): Promise<void> {
+    const spec = this.specOf(step);
+    this.run.reason = `budget_exceeded: ${why}`;
+    this.skipRemaining(step.idx);
+    const events: PendingEvent[] = [{ type: 'run.budget_exceeded', step: step.id, message: `Budget exceeded before step ${step.id}: ${why}` }];
+    if (spec.on_failure === 'compensate') this.queueCompensation();
+    if (this.run.compensate.length > 0) {
+      this.run.outcome = 'failed';
+      events.push({ type: 'run.compensating', message: `Compensating ${this.run.compensate.join(', ')}` });
+      await this.host.commit(events);
+      return;
+    }
+    await this.finish('failed', this.run.reason, events);
   }
 
   private async succeed(step: StepState, result: unknown): Promise<'continue'> {
