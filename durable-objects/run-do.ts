@@ -21,6 +21,8 @@ export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: 'not_foun
 
 const EVENT_PREFIX = 'ev:';
 const LEDGER_PREFIX = 'ledger:';
+/** Marks ledger rows not yet copied to D1, so a flush reads only those, not the whole ledger. */
+const UNMIRRORED_PREFIX = 'ledger-unmirrored:';
 const eventKey = (seq: number) => `${EVENT_PREFIX}${String(seq).padStart(10, '0')}`;
 
 /**
@@ -39,11 +41,14 @@ export class RunDO extends DurableObject<Env> {
     this.invoker = new LedgerInvoker(makeDb(env.DB), {
       // The ledger row lands in this object's storage first (sub-millisecond, and before the next
       // transition is committed); flush() copies it to D1's tool_calls, where it is visible.
-      record: (row) => ctx.storage.put(`${LEDGER_PREFIX}${row.idempotencyKey}`, { ...row, mirrored: false }),
+      record: (row) => ctx.storage.put({ [`${LEDGER_PREFIX}${row.idempotencyKey}`]: row, [`${UNMIRRORED_PREFIX}${row.idempotencyKey}`]: true }),
       recall: (key) => ctx.storage.get<LedgerRow>(`${LEDGER_PREFIX}${key}`),
     });
     ctx.blockConcurrencyWhile(async () => {
       this.run = await ctx.storage.get<RunState>('run');
+      // Which steps changed since the last copy to D1 was only known to the previous instance:
+      // after a restart, copy them all once.
+      for (const s of this.run?.steps ?? []) this.dirtySteps.add(s.id);
     });
   }
 
@@ -118,14 +123,19 @@ export class RunDO extends DurableObject<Env> {
     }
   }
 
-  /** Copies ledger rows not yet in D1 (a run has tens of rows, so listing them all is cheap). */
+  /** Copies the ledger rows not yet in D1 (inserts are idempotent, so a repeat after a crash is harmless). */
   private async flushLedger(db: ReturnType<typeof makeDb>): Promise<void> {
-    const rows = await this.ctx.storage.list<LedgerRow & { mirrored: boolean }>({ prefix: LEDGER_PREFIX });
-    const pending = [...rows.entries()].filter(([, r]) => !r.mirrored);
-    if (pending.length === 0) return;
-    const inserts = pending.map(([, { mirrored: _m, ...row }]) => db.insert(toolCalls).values(row).onConflictDoNothing());
-    await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-    await this.ctx.storage.put(Object.fromEntries(pending.map(([k, r]) => [k, { ...r, mirrored: true }])));
+    const marks = [...(await this.ctx.storage.list({ prefix: UNMIRRORED_PREFIX })).keys()];
+    // Storage reads and deletes take at most 128 keys at a time.
+    for (let i = 0; i < marks.length; i += 128) {
+      const chunk = marks.slice(i, i + 128);
+      const rows = [...(await this.ctx.storage.get<LedgerRow>(chunk.map((m) => `${LEDGER_PREFIX}${m.slice(UNMIRRORED_PREFIX.length)}`))).values()];
+      if (rows.length > 0) {
+        const inserts = rows.map((row) => db.insert(toolCalls).values(row).onConflictDoNothing());
+        await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+      }
+      await this.ctx.storage.delete(chunk);
+    }
   }
 
   /** Creates the run (idempotent for the same id) and arms its first alarm. */

@@ -266,6 +266,25 @@ describe('runs', () => {
   });
 });
 
+describe('D1 mirror after a restart', () => {
+  it('a restarted run object copies all its steps to D1 again (the approvals inbox reads them)', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, withApproval);
+    const id = await startRun(t.keys.sre, { runbook: 'drain-approved', inputs: { node: 'node-8' } });
+    await driveUntil(t.id, t.keys.sre, id, ['awaiting_approval']);
+    // A crash between the commit and the copy to D1 leaves the mirror behind, and the alarm that
+    // was running unacknowledged, so the platform delivers it again.
+    await env.DB.prepare("UPDATE run_steps SET status = 'pending' WHERE run_id = ?").bind(id).run();
+    const stub = stubFor(t.id, id);
+    await runInDurableObject(stub, (_i, state) => state.storage.setAlarm(Date.now()));
+    await evictDurableObject(stub);
+    await runDurableObjectAlarm(stub);
+    await stub.settle();
+    const rows = await env.DB.prepare('SELECT step_id, status FROM run_steps WHERE run_id = ? ORDER BY idx').bind(id).all<{ step_id: string; status: string }>();
+    expect(Object.fromEntries(rows.results.map((r) => [r.step_id, r.status]))).toMatchObject({ cordon: 'succeeded', drain: 'awaiting_approval' });
+  });
+});
+
 describe('watchdog', () => {
   it('re-arms a run whose alarm was lost', async () => {
     const { sweepStalledRuns } = await import('../worker/runs/watchdog');
