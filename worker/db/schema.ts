@@ -8,6 +8,8 @@ export const tenants = sqliteTable('tenants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   activePolicyId: text('active_policy_id'),
+  /** Tenant settings (OIDC sign-in, group → role mapping, rate limits) as validated JSON; see worker/store/settings.ts. */
+  settings: text('settings', { mode: 'json' }).notNull().default(sql`'{}'`),
   createdAt: text('created_at').notNull().default(now),
 });
 
@@ -27,8 +29,37 @@ export const apiKeys = sqliteTable(
     createdAt: text('created_at').notNull().default(now),
     lastUsedAt: text('last_used_at'),
     revokedAt: text('revoked_at'),
+    /** A rotated key keeps working until this time (the grace period), then stops. */
+    expiresAt: text('expires_at'),
+    /** The key this one replaced by rotation. */
+    rotatedFrom: text('rotated_from'),
   },
   (t) => [uniqueIndex('api_keys_hash').on(t.hash), index('api_keys_tenant').on(t.tenantId)],
+);
+
+/**
+ * Sign-in sessions of people (OIDC) and of the UI's key sign-in. The cookie carries a signed
+ * token naming the session id; logout and revocation set `revoked_at`, so a stolen cookie dies
+ * with the session.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    /** `api_key` (signed in with a key: the key's role applies) or `oidc` (role from the groups). */
+    kind: text('kind', { enum: ['api_key', 'oidc'] }).notNull(),
+    /** The key id, or the OIDC `iss|sub`. */
+    subject: text('subject').notNull(),
+    email: text('email'),
+    name: text('name'),
+    role: text('role', { enum: ['viewer', 'operator', 'sre', 'admin'] }).notNull(),
+    groups: text('groups', { mode: 'json' }),
+    createdAt: text('created_at').notNull().default(now),
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [index('sessions_tenant_subject').on(t.tenantId, t.subject)],
 );
 
 export const runbooks = sqliteTable(
@@ -91,6 +122,8 @@ export const runs = sqliteTable(
     context: text('context', { mode: 'json' }).notNull(),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id').notNull(),
+    /** The role the run was started with: policy decisions use it, and the simulator replays it. */
+    actorRole: text('actor_role'),
     reason: text('reason'),
     costUsd: real('cost_usd').notNull().default(0),
     tokens: integer('tokens').notNull().default(0),
@@ -147,6 +180,24 @@ export const toolCalls = sqliteTable(
     createdAt: text('created_at').notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.idempotencyKey] }), index('tool_calls_run').on(t.runId)],
+);
+
+/**
+ * Blast-radius counters: one row per executed call of a tool that a policy `limits` entry names.
+ * A row is reserved atomically (a conditional insert) before the call, so two runs cannot both take
+ * the last slot; the key (run, step) makes a re-delivered step count once.
+ */
+export const limitUsage = sqliteTable(
+  'limit_usage',
+  {
+    tenantId: text('tenant_id').notNull(),
+    runId: text('run_id').notNull(),
+    stepId: text('step_id').notNull(),
+    tool: text('tool').notNull(),
+    /** Epoch milliseconds: windows are compared as numbers. */
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.runId, t.stepId] }), index('limit_usage_tenant_at').on(t.tenantId, t.at)],
 );
 
 export const auditLog = sqliteTable(

@@ -19,6 +19,7 @@ export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Prom
     context: run.context,
     actorType: run.actor.type,
     actorId: run.actor.id,
+    actorRole: run.actor.role,
     reason: run.reason ?? null,
     costUsd: run.cost_usd,
     tokens: run.tokens,
