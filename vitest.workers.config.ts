@@ -15,6 +15,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             AUDIT_HMAC_KEYS: JSON.stringify({ k1: 'test-audit-key-not-secret' }),
             SESSION_SECRET: 'test-session-secret',
+            SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
           },
         },
       }),

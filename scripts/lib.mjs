@@ -23,8 +23,22 @@ export function newAdminKey() {
  * and kept, so the audit chain written today still verifies after a restart. Never committed.
  */
 export function ensureDevVars(file = path.join(ROOT, '.dev.vars')) {
-  if (existsSync(file) && /AUDIT_HMAC_KEYS=/.test(readFileSync(file, 'utf8'))) return file;
-  writeFileSync(file, [`AUDIT_HMAC_KEYS={"k1":"${random(32)}"}`, `SESSION_SECRET=${random(32)}`, ''].join('\n'), { mode: 0o600 });
+  const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const lines = existing.split('\n').filter(Boolean);
+  const want = {
+    AUDIT_HMAC_KEYS: () => `{"k1":"${random(32)}"}`,
+    SESSION_SECRET: () => random(32),
+    // 32 bytes for AES-256-GCM of stored credentials.
+    SECRETS_KEY: () => randomBytes(32).toString('base64'),
+  };
+  let changed = false;
+  for (const [name, make] of Object.entries(want)) {
+    if (!lines.some((l) => l.startsWith(`${name}=`))) {
+      lines.push(`${name}=${make()}`);
+      changed = true;
+    }
+  }
+  if (changed) writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
   return file;
 }
 

@@ -13,6 +13,8 @@ export interface Env {
   AUDIT_KEY_ID?: string;
   /** Signs session cookies. */
   SESSION_SECRET?: string;
+  /** 32 bytes, base64: the AES-256-GCM key of stored credentials (worker/lib/secrets.ts). */
+  SECRETS_KEY?: string;
   /** One-time token that allows `POST /api/v1/bootstrap` to create the first tenant. */
   BOOTSTRAP_TOKEN?: string;
   LLM_PROVIDER?: string;
