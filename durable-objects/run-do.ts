@@ -5,6 +5,7 @@ import type { Env } from '../worker/env';
 import { LedgerInvoker, type LedgerRow, type ToolInvoker } from '../worker/runs/invoke';
 import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
+import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
 import { RunEngine, type PendingEvent } from '../worker/runs/engine';
 import {
   TERMINAL_RUN,
@@ -60,10 +61,16 @@ export class RunDO extends DurableObject<Env> {
   }
 
   private engine(run: RunState): RunEngine {
+    const db = makeDb(this.env.DB);
     return new RunEngine(run, {
       now: () => Date.now(),
       invoker: this.invoker,
       commit: (events) => this.commit(run, events),
+      governor: {
+        tenantCostToday: () => tenantCostToday(db, run.tenantId, run.id, Date.now()),
+        limitCounts: (toolId) => limitCounts(db, run.tenantId, run.policy, toolId, Date.now()),
+        reserve: (stepId, toolId) => reserveLimitSlot(db, { tenantId: run.tenantId, runId: run.id, stepId, tool: toolId }, run.policy, Date.now()),
+      },
     });
   }
 

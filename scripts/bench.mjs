@@ -1,7 +1,8 @@
 // `npm run bench` (`--quick` for a smaller sample): starts its own `wrangler dev` on a fresh,
 // temporary state directory, seeds the demo tenant and measures
 //   1. the per-step orchestration overhead of a 20-step simulated run (sequential runs), and
-//   2. runs per second with 50 runs started concurrently.
+//   2. runs per second with 50 runs started concurrently,
+// and, in-process, 3. the policy decision latency of decide() under policies/default.yaml.
 // Prints a table and writes bench-results/bench.json.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
@@ -16,6 +17,26 @@ const CFG = QUICK
   ? { steps: 20, warmup: 1, sequential: 8, concurrent: 15, sequentialBudgetMs: 20_000 }
   : { steps: 20, warmup: 3, sequential: 30, concurrent: 50, sequentialBudgetMs: 60_000 };
 const GOAL_P50_MS = 3;
+const DECIDE_GOAL = { p50_us: 20, p99_us: 200 };
+const DECIDE_SAMPLES = QUICK ? 50_000 : 200_000;
+
+/** Builds scripts/bench/decide.ts (TypeScript, imports the Worker's policy code) and runs it here. */
+async function decidePhase() {
+  const { build } = await import('esbuild');
+  const out = path.join(ROOT, 'node_modules', '.cache', 'agentrunbook-bench', 'decide.mjs');
+  await build({ entryPoints: [path.join(ROOT, 'scripts', 'bench', 'decide.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
+  const { benchDecide } = await import(`${out}?t=${Date.now()}`);
+  const r = benchDecide(readFileSync(path.join(ROOT, 'policies', 'default.yaml'), 'utf8'), DECIDE_SAMPLES);
+  const round3 = (x) => round(x, 3);
+  return {
+    policy: 'policies/default.yaml',
+    ...r,
+    p50_us: round3(r.p50_us),
+    p99_us: round3(r.p99_us),
+    mean_us: round3(r.mean_us),
+    goal: { ...DECIDE_GOAL, met: r.p50_us <= DECIDE_GOAL.p50_us && r.p99_us <= DECIDE_GOAL.p99_us },
+  };
+}
 const TERMINAL = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
 const RUN_TIMEOUT_MS = 60_000;
 // Polling competes with the runs for the same local D1 and CPU, so it is kept sparse; the measured
@@ -221,6 +242,13 @@ async function concurrentPhase(api, runbook) {
 // ---------------------------------------------------------------------------------------------
 // Output
 
+function decideRows(d) {
+  return [
+    ['Policy decision p50', `${d.p50_us} µs   (goal ≤ ${d.goal.p50_us} µs: ${d.goal.met ? 'met' : 'NOT met'}; Cedar publishes 4–11 µs, Rego 76–676 µs)`],
+    ['Policy decision p99', `${d.p99_us} µs   (goal ≤ ${d.goal.p99_us} µs; mean ${d.mean_us} µs; ${d.samples} decisions over ${d.cases} role × tool × context cases, ${d.policy})`],
+  ];
+}
+
 function printTable(result) {
   const s = result.sequential;
   const c = result.concurrent;
@@ -238,6 +266,8 @@ function printTable(result) {
     null,
     [`Throughput, ${c.runs} concurrent runs`, `${c.runs_per_s} runs/s  (${c.steps_per_s} steps/s; ${c.wall_clock_ms} ms wall; ${c.succeeded}/${c.runs} succeeded)`],
     ['Concurrent run duration', `p50 ${c.run_duration_ms.p50} ms, p99 ${c.run_duration_ms.p99} ms (created → ended)`],
+    null,
+    ...decideRows(result.policy_decision),
   ];
   const w = Math.max(...rows.filter(Boolean).map((r) => r[0].length));
   const line = '─'.repeat(w + 2) + '┼' + '─'.repeat(72);
@@ -254,6 +284,15 @@ function printTable(result) {
 async function main() {
   const began = Date.now();
   const loadBefore = os.loadavg().map((x) => round(x, 2));
+  log(`Policy decisions: ${DECIDE_SAMPLES} calls of decide() under policies/default.yaml`);
+  const policyDecision = await decidePhase();
+  if (process.argv.includes('--decide-only')) {
+    const line = '─'.repeat(24) + '┼' + '─'.repeat(72);
+    console.log('\n' + line);
+    for (const r of decideRows(policyDecision)) console.log(` ${r[0].padEnd(22)} │ ${r[1]}`);
+    console.log(line);
+    return;
+  }
   ensureDevVars();
   if (!existsSync(path.join(ROOT, 'web', 'build'))) {
     log('web/build is missing (wrangler serves it as [assets]): building the UI');
@@ -317,12 +356,14 @@ async function main() {
       machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}`, wrangler: wranglerVersion(), loadavg_before: loadBefore, loadavg_after: os.loadavg().map((x) => round(x, 2)) },
       sequential,
       concurrent,
+      policy_decision: policyDecision,
       notes: [
         'Timestamps are ISO strings with 1 ms resolution (and workerd only advances the clock on I/O), so per-step values are whole milliseconds; the (ended_at − started_at)/20 mean is the finer-grained figure.',
         'Per-step overhead = time from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events.',
         'The tools are simulated and do no network I/O: this is the platform\'s own overhead (state, events and the tool-ledger row persisted in DO storage, the policy decision, template resolution). The copy to D1 (run mirror, ledger, audit log) happens once per alarm and is inside the run duration, not the per-step figure.',
         'Breakdown: "prepare" = previous step end → step.started (conditions, template resolution, args hash, policy decision, DO commit); "ledger + tool + commit" = step.started → step.succeeded (ledger row in DO storage, simulated tool, DO commit).',
         'Concurrent throughput: wall clock = first POST /runs → the last run\'s ended_at (client and server share the machine\'s clock); runs/s = runs / wall clock.',
+        'Policy decision: decide() called in-process under Node (the same code the Worker runs), CEL plans compiled once and cached; each sample is one full decision (role allowlist, runbook approval, every rule, blast-radius and budget inputs).',
         'Local `wrangler dev` (workerd with local SQLite for D1 and DO storage) on a shared machine, not production Cloudflare; results move with the machine\'s load (see loadavg). The client polls sparingly.',
       ],
       total_bench_s: round((Date.now() - began) / 1000, 1),

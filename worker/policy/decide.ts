@@ -1,7 +1,8 @@
 import { evalCondition } from '../cel';
 import type { Risk } from '../tools/types';
 import { matchesToolPattern } from '../tools/catalog';
-import type { ApprovalRequirement, Policy } from './schema';
+import { parseDuration } from '../lib/duration';
+import type { ApprovalRequirement, Policy, PolicyLimit } from './schema';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 
@@ -27,6 +28,16 @@ export interface DecisionRequest {
   run?: { id: string; runbook: string; mode: string };
   /** The runbook step asked for a human approval (`approval: required`). */
   stepRequiresApproval?: boolean;
+  /** What has been spent and counted so far; budgets and limits are only checked when given. */
+  usage?: Usage;
+}
+
+/** Counters the decision needs from outside (the run's own, the tenant's, the blast-radius windows). */
+export interface Usage {
+  run?: { steps_started: number; elapsed_ms: number; tokens: number; cost_usd: number };
+  tenant?: { cost_usd_today: number };
+  /** Calls made in each `limits` window, index-aligned with `policy.spec.limits` (absent = not counted). */
+  limits?: (number | undefined)[];
 }
 
 const DEFAULT_APPROVAL: ApprovalRequirement = { roles: ['sre', 'admin'], count: 1, distinct_from_requester: false };
@@ -55,6 +66,18 @@ export function decide(policy: Policy, req: DecisionRequest): Decision {
   if (req.stepRequiresApproval) {
     reasons.push({ kind: 'runbook', name: 'approval: required', effect: 'require_approval', message: 'The runbook step requires a human approval' });
     approval = DEFAULT_APPROVAL;
+  }
+
+  const budget = budgetReason(policy, req.usage);
+  if (budget) reasons.push(budget);
+  if (req.usage?.limits) {
+    for (const [i, limit] of policy.spec.limits.entries()) {
+      const used = req.usage.limits[i];
+      if (used === undefined || !limitCovers(limit, req.tool.id)) continue;
+      if (used >= limit.max) {
+        reasons.push({ kind: 'limit', name: limitName(limit), effect: 'deny', message: `Blast-radius limit "${limitName(limit)}" reached: ${used} of ${limit.max} per ${limit.per} used` });
+      }
+    }
   }
 
   const vars = {
@@ -91,4 +114,37 @@ function mergeApproval(a: ApprovalRequirement | undefined, b: ApprovalRequiremen
     distinct_from_requester: a.distinct_from_requester || b.distinct_from_requester,
     expires_in: a.expires_in ?? b.expires_in,
   };
+}
+
+/** The first per-run or per-tenant budget that is used up, as a deny reason. */
+export function budgetReason(policy: Policy, usage: Usage | undefined): Reason | undefined {
+  if (!usage) return undefined;
+  const { per_run: perRun, per_tenant: perTenant } = policy.spec.budgets;
+  const deny = (name: string, message: string): Reason => ({ kind: 'budget', name, effect: 'deny', message });
+  const r = usage.run;
+  if (r) {
+    if (perRun.max_steps !== undefined && r.steps_started >= perRun.max_steps) return deny('per_run.max_steps', `max_steps ${perRun.max_steps} reached`);
+    const maxMs = perRun.max_duration ? parseDuration(perRun.max_duration) : undefined;
+    if (maxMs !== undefined && r.elapsed_ms > maxMs) return deny('per_run.max_duration', `max_duration ${perRun.max_duration} exceeded`);
+    if (perRun.max_tokens !== undefined && r.tokens > perRun.max_tokens) return deny('per_run.max_tokens', `max_tokens ${perRun.max_tokens} exceeded`);
+    if (perRun.max_cost_usd !== undefined && r.cost_usd > perRun.max_cost_usd) return deny('per_run.max_cost_usd', `max_cost_usd ${perRun.max_cost_usd} exceeded`);
+  }
+  const t = usage.tenant;
+  if (t && perTenant.max_cost_usd_per_day !== undefined && t.cost_usd_today >= perTenant.max_cost_usd_per_day) {
+    return deny('per_tenant.max_cost_usd_per_day', `max_cost_usd_per_day ${perTenant.max_cost_usd_per_day} reached (${round2(t.cost_usd_today)} USD spent today, UTC)`);
+  }
+  return undefined;
+}
+
+/** Whether a blast-radius limit counts calls of this tool. */
+export function limitCovers(limit: PolicyLimit, toolId: string): boolean {
+  return limit.tools.some((p) => matchesToolPattern(p, toolId));
+}
+
+export function limitName(limit: PolicyLimit): string {
+  return limit.name ?? `${limit.tools.join(', ')} max ${limit.max} per ${limit.per}`;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

@@ -72,7 +72,17 @@ export const policySchema = z
           .strict()
           .default({ per_run: {}, per_tenant: {} }),
         limits: z
-          .array(z.object({ tools: z.array(toolPattern).min(1), max: z.number().int().positive(), per: duration }).strict())
+          .array(
+            z
+              .object({
+                /** Shown in denials; defaults to the tool patterns joined. */
+                name: z.string().min(1).max(100).optional(),
+                tools: z.array(toolPattern).min(1),
+                max: z.number().int().positive(),
+                per: duration,
+              })
+              .strict(),
+          )
           .default([]),
         rules: z.array(rule).default([]),
       })
@@ -83,3 +93,4 @@ export const policySchema = z
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyRole = z.infer<typeof role>;
 export type ApprovalRequirement = z.infer<typeof approval>;
+export type PolicyLimit = Policy['spec']['limits'][number];

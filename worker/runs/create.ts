@@ -4,6 +4,10 @@ import { newId } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
 import { resolveInputs } from '../runbooks';
 import { activePolicy } from '../store/policies';
+import { RUNS_PER_HOUR_PREFIX, reserveRunSlot } from '../policy/usage';
+import { runs } from '../db/schema';
+import { and, eq } from 'drizzle-orm';
+import { runRow } from './mirror';
 import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
 
@@ -57,6 +61,22 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
     seq: 0,
     audited_seq: 0,
   };
-  // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
-  return (await runStub(env, principal.tenantId, id).start(init)) as unknown as RunView;
+  // The tenant's runs-per-hour budget: the D1 row is inserted only if a slot is free (atomically).
+  // A run over the budget is still recorded — it fails at once with the reason, so the refusal is
+  // visible in the run list and the audit log rather than lost.
+  const maxPerHour = policy.spec.spec.budgets.per_tenant.max_runs_per_hour;
+  let reserved = false;
+  if (maxPerHour !== undefined) {
+    reserved = await reserveRunSlot(db, runRow(init), maxPerHour, Date.now());
+    if (!reserved) init.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
+    if (!reserved) init.reason = init.refused;
+  }
+  try {
+    // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
+    return (await runStub(env, principal.tenantId, id).start(init)) as unknown as RunView;
+  } catch (err) {
+    // Nothing half-written: the slot goes back if the run object could not take the run.
+    if (reserved) await db.delete(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id), eq(runs.status, 'queued')));
+    throw err;
+  }
 }

@@ -1,7 +1,8 @@
 import { evalCondition } from '../cel';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { parseDuration } from '../lib/duration';
-import { decide } from '../policy/decide';
+import { budgetReason, decide, type Reason, type Usage } from '../policy/decide';
+import type { Reservation } from '../policy/usage';
 import { resolveStepArgs, resolveVerifyArgs } from '../runbooks';
 import type { RunbookStep } from '../runbooks/types';
 import { getTool } from '../tools/catalog';
@@ -15,7 +16,22 @@ export interface EngineHost {
   invoker: ToolInvoker;
   /** Persists the state with these events, atomically, before anything else happens. */
   commit(events: PendingEvent[]): Promise<void>;
+  /** Tenant-wide counters (budgets, blast-radius limits); without one only per-run budgets apply. */
+  governor?: Governor;
 }
+
+/** The tenant-wide side of the policy, counted outside the run (D1 in production). */
+export interface Governor {
+  /** What the tenant's other runs have cost today (UTC). */
+  tenantCostToday(): Promise<number>;
+  /** Calls made in each `limits` window that covers this tool (index-aligned with the policy's limits). */
+  limitCounts(toolId: string): Promise<(number | undefined)[] | undefined>;
+  /** Takes a blast-radius slot for this step's call, atomically; idempotent per (run, step). */
+  reserve(stepId: string, toolId: string): Promise<Reservation>;
+}
+
+/** The tenant's spend is read at most this often per run object (it moves slowly; each read is a query). */
+const TENANT_COST_TTL_MS = 5_000;
 
 export interface PendingEvent {
   type: string;
@@ -37,6 +53,8 @@ const SLICE_MS = 1_000;
  * `runId:stepId:attempt`, so a crash at any point resumes without acting twice.
  */
 export class RunEngine {
+  private tenantCost: { at: number; value: number } | undefined;
+
   constructor(
     private readonly run: RunState,
     private readonly host: EngineHost,
@@ -59,6 +77,10 @@ export class RunEngine {
         return undefined;
       }
       if (this.host.now() >= sliceEnd) return this.host.now();
+      if (run.status === 'queued' && run.refused && run.steps[0]) {
+        await this.stopForBudget(run.steps[0], run.refused.replace(/^budget_exceeded: /, ''));
+        continue;
+      }
       if (run.status === 'queued') {
         run.status = 'planning';
         await this.host.commit([{ type: 'run.planning', message: `Planning ${run.spec.spec.steps.length} steps` }]);
@@ -133,9 +155,10 @@ export class RunEngine {
   /** Evaluates `if`, resolves arguments and asks the policy; then waits, refuses or starts. */
   private async prepare(step: StepState): Promise<Wake | 'continue'> {
     const spec = this.specOf(step);
-    const budget = this.budgetExceeded();
+    const usage = await this.usage();
+    const budget = budgetReason(this.run.policy, usage);
     if (budget) {
-      await this.stopForBudget(step, budget);
+      await this.stopForBudget(step, budget.message);
       return 'continue';
     }
     const tool = getTool(step.tool);
@@ -173,6 +196,7 @@ export class RunEngine {
       context: this.run.context,
       run: { id: this.run.id, runbook: this.run.runbook.name, mode: this.run.mode },
       stepRequiresApproval: spec.approval === 'required',
+      usage: { ...usage, limits: await this.host.governor?.limitCounts(tool.id) },
     });
     const effect = step.decision.effect;
 
@@ -197,7 +221,43 @@ export class RunEngine {
         return ms !== undefined ? this.host.now() + ms : undefined;
       }
     }
+    // The blast-radius slot is taken last, after any approval, right before the call: a call that
+    // never happens must not use up the tenant's window.
+    const reservation = (await this.host.governor?.reserve(step.id, tool.id)) ?? { ok: true };
+    if (!reservation.ok) {
+      const reason: Reason = {
+        kind: 'limit',
+        name: reservation.name,
+        effect: 'deny',
+        message: `Blast-radius limit "${reservation.name}" reached: ${reservation.used} of ${reservation.limit.max} per ${reservation.limit.per} used`,
+      };
+      step.decision = { effect: 'deny', reasons: [...step.decision.reasons, reason] };
+      await this.failStep(step, reason.message, 'denied');
+      return 'continue';
+    }
     return this.attempt(step, true);
+  }
+
+  /** The counters budgets are checked against: the run's own, and the tenant's when a governor is given. */
+  private async usage(): Promise<Usage> {
+    const run = this.run;
+    const now = this.host.now();
+    const usage: Usage = {
+      run: {
+        steps_started: run.steps.filter((s) => s.attempts > 0).length,
+        elapsed_ms: run.started_at ? now - Date.parse(run.started_at) : 0,
+        tokens: run.tokens,
+        cost_usd: run.cost_usd,
+      },
+    };
+    const governor = this.host.governor;
+    if (governor && run.policy.spec.budgets.per_tenant.max_cost_usd_per_day !== undefined) {
+      if (!this.tenantCost || now - this.tenantCost.at > TENANT_COST_TTL_MS) {
+        this.tenantCost = { at: now, value: await governor.tenantCostToday() };
+      }
+      usage.tenant = { cost_usd_today: this.tenantCost.value + run.cost_usd };
+    }
+    return usage;
   }
 
   /** dry_run and shadow: record the decision, the operations and a simulated result; act on nothing. */
@@ -309,20 +369,6 @@ export class RunEngine {
     } catch (err) {
       return `Verification failed: ${(err as Error).message}`;
     }
-  }
-
-  /** Why the run may not start another step under its policy's per-run budget, if it may not. */
-  private budgetExceeded(): string | undefined {
-    const perRun = this.run.policy.spec.budgets.per_run;
-    const started = this.run.steps.filter((s) => s.attempts > 0).length;
-    if (perRun.max_steps !== undefined && started >= perRun.max_steps) return `max_steps ${perRun.max_steps} reached`;
-    const maxMs = perRun.max_duration ? parseDuration(perRun.max_duration) : undefined;
-    if (maxMs !== undefined && this.run.started_at && this.host.now() - Date.parse(this.run.started_at) > maxMs) {
-      return `max_duration ${perRun.max_duration} exceeded`;
-    }
-    if (perRun.max_tokens !== undefined && this.run.tokens > perRun.max_tokens) return `max_tokens ${perRun.max_tokens} exceeded`;
-    if (perRun.max_cost_usd !== undefined && this.run.cost_usd > perRun.max_cost_usd) return `max_cost_usd ${perRun.max_cost_usd} exceeded`;
-    return undefined;
   }
 
   /** A budget stops the run cleanly: this and the later steps are skipped, then `on_failure` applies. */

@@ -3,10 +3,9 @@ import type { DB } from '../db/client';
 import { runSteps, runs } from '../db/schema';
 import type { RunState, StepState } from './types';
 
-/** Upserts the run and the given steps into D1, where lists and the approvals inbox read them. */
-export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Promise<void> {
-  const now = new Date().toISOString();
-  const runRow = {
+/** The D1 row of a run. */
+export function runRow(run: RunState, now = new Date().toISOString()) {
+  return {
     id: run.id,
     tenantId: run.tenantId,
     runbookId: run.runbook.id,
@@ -27,19 +26,25 @@ export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Prom
     updatedAt: now,
     endedAt: run.ended_at ?? null,
   };
+}
+
+/** Upserts the run and the given steps into D1, where lists and the approvals inbox read them. */
+export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Promise<void> {
+  const now = new Date().toISOString();
+  const row0 = runRow(run, now);
   const statements = [
     db
       .insert(runs)
-      .values(runRow)
+      .values(row0)
       .onConflictDoUpdate({
         target: runs.id,
         set: {
-          status: runRow.status,
-          reason: runRow.reason,
-          costUsd: runRow.costUsd,
-          tokens: runRow.tokens,
+          status: row0.status,
+          reason: row0.reason,
+          costUsd: row0.costUsd,
+          tokens: row0.tokens,
           updatedAt: now,
-          endedAt: runRow.endedAt,
+          endedAt: row0.endedAt,
         },
       }),
     ...steps.map((s) => {

@@ -91,6 +91,8 @@ export interface RunState {
   seq: number;
   /** Last event sequence number copied to the audit log (outbox cursor). */
   audited_seq: number;
+  /** Set when a tenant budget refused the run at creation: it fails before its first step, with this reason. */
+  refused?: string;
 }
 
 export interface RunEvent {
