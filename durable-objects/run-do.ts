@@ -165,18 +165,29 @@ export class RunDO extends DurableObject<Env> {
     });
   }
 
-  override async alarm(): Promise<void> {
-    await this.exclusive(async () => {
-      const run = this.run;
-      if (!run) return;
-      let wake: number | undefined;
-      try {
-        wake = await this.engine(run).tick();
-      } finally {
-        await this.flush(run);
-      }
-      if (wake !== undefined && !TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(wake);
+  /** Works on the run now rather than when its alarm comes (ad-hoc calls answer with their outcome). */
+  async kick(): Promise<RunView | null> {
+    return this.exclusive(async () => {
+      await this.work();
+      return this.run ? runView(this.run) : null;
     });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.exclusive(() => this.work());
+  }
+
+  /** One tick of the engine, then the copy to D1 and the audit log; callers hold the lock. */
+  private async work(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    let wake: number | undefined;
+    try {
+      wake = await this.engine(run).tick();
+    } finally {
+      await this.flush(run);
+    }
+    if (wake !== undefined && !TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(wake);
   }
 
   /** Re-arms the alarm of a run that is not finished and has none (a repair path, cheap to call). */
@@ -216,6 +227,11 @@ export class RunDO extends DurableObject<Env> {
       if (!step) return { ok: false, code: 'not_found', message: `Step ${stepId} not found` };
       if (step.status !== 'awaiting_approval') {
         return { ok: false, code: 'conflict', message: `Step ${stepId} is ${step.status}, not awaiting approval` };
+      }
+      if (step.approval_expires_at && Date.now() >= Date.parse(step.approval_expires_at)) {
+        // The alarm that records the expiry may not have run yet; the request is over all the same.
+        await this.work();
+        return { ok: false, code: 'conflict', message: `The approval request for step ${stepId} expired at ${step.approval_expires_at}` };
       }
       const req = step.decision?.approval;
       if (!canApprove || (req && !req.roles.includes(reviewer.role))) {

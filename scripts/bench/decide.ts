@@ -16,7 +16,7 @@ export interface DecideBench {
 /** A mix of calls like a day of runs makes: reads and writes, prod and staging, every role. */
 function requests(): DecisionRequest[] {
   const tools = [
-    { id: 'k8s.get_pods', mutating: false, risk: 'low' as const },
+    { id: 'k8s.get_deployment', mutating: false, risk: 'low' as const },
     { id: 'k8s.restart_deployment', mutating: true, risk: 'medium' as const },
     { id: 'k8s.drain_node', mutating: true, risk: 'high' as const },
     { id: 'github.create_issue', mutating: true, risk: 'low' as const },

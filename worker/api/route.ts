@@ -20,6 +20,8 @@ interface RouteSpec<P extends ZodObj | undefined, Q extends ZodObj | undefined, 
   rawBody?: string[];
   response: R;
   status?: 200 | 201 | 202;
+  /** Other success statuses answered with the same schema (e.g. 202 while a call waits for approval). */
+  alsoStatus?: (200 | 201 | 202)[];
   auth?: boolean;
 }
 
@@ -31,7 +33,7 @@ export function route<P extends ZodObj | undefined, Q extends ZodObj | undefined
   const content: Record<string, { schema: z.ZodType }> = {};
   if (spec.body) content['application/json'] = { schema: spec.body };
   for (const t of spec.rawBody ?? []) content[t] = { schema: z.string() };
-  return createRoute({
+  const created = createRoute({
     method: spec.method,
     path: spec.path,
     summary: spec.summary,
@@ -50,8 +52,18 @@ export function route<P extends ZodObj | undefined, Q extends ZodObj | undefined
       401: err('Missing or invalid credentials'),
       403: err('The caller\'s role does not allow this'),
       404: err('Not found (also for other tenants\' resources)'),
+      409: err('Conflicts with the current state'),
+      429: err('Rate limited: retry after `Retry-After` seconds'),
     },
   } as const);
+  // Documented beside the main status, outside the handler's typed statuses (same schema).
+  for (const status of spec.alsoStatus ?? []) {
+    (created.responses as Record<number, unknown>)[status] = {
+      description: status === 202 ? 'Accepted: not finished yet' : 'OK',
+      content: { 'application/json': { schema: spec.response } },
+    };
+  }
+  return created;
 }
 
 /** A sub-app whose validation failures answer in the API's one error shape. */

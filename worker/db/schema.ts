@@ -150,6 +150,8 @@ export const runSteps = sqliteTable(
     result: text('result', { mode: 'json' }),
     error: text('error'),
     decision: text('decision', { mode: 'json' }),
+    /** Reviews so far (who, verdict, args hash): the inbox hides steps the caller has reviewed. */
+    approvals: text('approvals', { mode: 'json' }),
     attempts: integer('attempts').notNull().default(0),
     startedAt: text('started_at'),
     endedAt: text('ended_at'),

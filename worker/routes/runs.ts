@@ -12,6 +12,8 @@ import type { RpcResult } from '../../durable-objects/run-do';
 import { activePolicy } from '../store/policies';
 import type { Context } from 'hono';
 import type { Decision } from '../policy/decide';
+import type { ApprovalRecord } from '../runs/types';
+import { canonicalJson, sha256Hex } from '../lib/crypto';
 
 /** The run's stub, after checking in D1 that the run belongs to the caller's tenant (else 404). */
 async function ownedRun(c: Context<AppEnv>, id: string) {
@@ -108,12 +110,20 @@ export const runRoutes = router()
       .where(and(eq(runSteps.tenantId, p.tenantId), eq(runs.tenantId, p.tenantId), eq(runSteps.status, 'awaiting_approval')))
       .orderBy(desc(runs.createdAt))
       .limit(200);
-    const items = rows
-      .filter((r) => {
-        const approval = (r.step.decision as Decision | null)?.approval;
-        if (approval && !approval.roles.includes(p.role)) return false;
-        return !(approval?.distinct_from_requester && r.actorId === p.actor.id);
-      })
+    const visible = [];
+    for (const r of rows) {
+      const approval = (r.step.decision as Decision | null)?.approval;
+      if (approval && !approval.roles.includes(p.role)) continue;
+      if (approval?.distinct_from_requester && r.actorId === p.actor.id) continue;
+      // A step waiting for more approvals (quorum) leaves the inbox of those who reviewed these arguments.
+      const mine = (r.step.approvals as ApprovalRecord[] | null)?.filter((a) => a.actor.id === p.actor.id) ?? [];
+      if (mine.length > 0) {
+        const argsHash = await sha256Hex(canonicalJson(r.step.args ?? {}));
+        if (mine.some((a) => a.args_hash === argsHash)) continue;
+      }
+      visible.push(r);
+    }
+    const items = visible
       .map((r) => ({ run_id: r.step.runId, runbook: r.runbook, step_id: r.step.stepId, tool: r.step.tool, args: r.step.args, decision: r.step.decision, requested_by: r.actorId, requested_at: r.step.startedAt }));
     return c.json({ items }, 200);
   });

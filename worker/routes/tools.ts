@@ -1,6 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { route, router } from '../api/route';
-import { DecisionSchema, Json } from '../api/schemas';
+import { DecisionSchema, Json, StepSchema } from '../api/schemas';
+import { audit } from '../api/route';
+import { requireRole } from '../auth/middleware';
+import { invokeTool } from '../runs/adhoc';
+import { runStub } from '../runs/create';
+import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { makeDb } from '../db/client';
 import { ApiError, zodDetails } from '../lib/errors';
 import { decide } from '../policy/decide';
@@ -48,5 +53,60 @@ export const toolRoutes = router()
         context: body.context,
       });
       return c.json({ ...decision, operations: tool.dryRun(args.data) }, 200);
+    },
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/tools/invoke',
+      summary: 'Make one tool call under the policy: decided, approved if needed, executed once, audited',
+      tags: ['tools'],
+      body: z
+        .object({
+          tool: z.string().min(1),
+          args: Json.default({}),
+          context: Json.default({}),
+          mode: z.enum(['execute', 'dry_run']).default('execute'),
+          reason: z.string().max(500).optional().describe('Why the call is made; kept with the run and in the audit log'),
+        })
+        .strict(),
+      response: z
+        .object({
+          run_id: z.string(),
+          status: z.string(),
+          effect: z.enum(['allow', 'deny', 'require_approval']).nullable(),
+          reasons: DecisionSchema.shape.reasons,
+          step: StepSchema,
+          replayed: z.boolean().describe('True when an earlier request with the same Idempotency-Key is answered'),
+        })
+        .openapi('ToolInvocation'),
+      alsoStatus: [202],
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      requireRole(p, 'operator', 'invoke tools');
+      const body = c.req.valid('json');
+      const key = c.req.header('idempotency-key');
+      if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+        throw ApiError.validation([{ path: 'header.Idempotency-Key', message: 'must be 1–200 printable ASCII characters without spaces' }]);
+      }
+      const db = makeDb(c.env.DB);
+      const { run: started, replayed } = await invokeTool(c.env, db, p, { ...body, idempotencyKey: key });
+      let run: RunView = started;
+      if (!replayed) {
+        await audit(c, {
+          action: 'tool.invoked',
+          resource: { type: 'run', id: run.id },
+          data: { tool: body.tool, args: body.args, mode: body.mode, ...(body.reason ? { reason: body.reason } : {}) },
+        });
+        // Work on it now, so an allowed call answers with its outcome rather than "queued".
+        run = ((await runStub(c.env, p.tenantId, run.id).kick()) as unknown as RunView | null) ?? run;
+      }
+      const step = run.steps[0]!;
+      const done = TERMINAL_RUN.has(run.status);
+      return c.json(
+        { run_id: run.id, status: run.status, effect: step.decision?.effect ?? null, reasons: step.decision?.reasons ?? [], step, replayed },
+        done ? 200 : 202,
+      );
     },
   );

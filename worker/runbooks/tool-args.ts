@@ -83,6 +83,13 @@ export function resolveStepArgs(step: Pick<RunbookStep, 'tool' | 'with'>, vars: 
   return resolveAndValidate(tool, step.with, vars, ['with']);
 }
 
+/** Arguments given as final values (no templates), validated against the tool. */
+export function validateLiteralArgs(step: Pick<RunbookStep, 'tool' | 'with'>): ArgsResult {
+  const tool = getTool(step.tool);
+  if (!tool) return { ok: false, error: `unknown tool "${step.tool}"` };
+  return validate(tool, step.with, ['with']);
+}
+
 /**
  * Run time: the verification's arguments — its own `with` resolved, or else the step's resolved
  * arguments that the verify tool accepts — validated against the verify tool.

@@ -10,6 +10,7 @@ import { and, eq } from 'drizzle-orm';
 import { runRow } from './mirror';
 import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
+import type { Runbook } from '../runbooks/types';
 
 export interface CreateRunRequest {
   runbook: string;
@@ -31,35 +32,59 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
   const found = await findRunbook(db, principal.tenantId, req.runbook);
   if (!found || found.archivedAt) throw ApiError.validation([{ path: 'runbook', message: found ? `runbook "${req.runbook}" is archived` : `no runbook "${req.runbook}"` }]);
   const runbook = await getRunbook(db, principal.tenantId, found.id);
+  const inputs = resolveInputs(runbook.spec, req.inputs ?? {});
+  if (!inputs.ok) throw ApiError.validation(inputs.errors.map((e) => ({ ...e, path: `inputs.${e.path}`.replace(/^inputs\.inputs\./, 'inputs.') })));
+  return startRun(env, db, principal, {
+    runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
+    spec: runbook.spec,
+    inputs: inputs.inputs,
+    context: req.context ?? {},
+    mode: req.mode,
+  });
+}
+
+export interface StartRunRequest {
+  /** A fixed id (ad-hoc calls derive it from their idempotency key); a fresh one otherwise. */
+  id?: string;
+  runbook: RunState['runbook'];
+  spec: Runbook;
+  inputs: Record<string, unknown>;
+  context: Record<string, unknown>;
+  mode: RunMode;
+  /** The step arguments are final values, not templates (ad-hoc tool calls). */
+  literalArgs?: boolean;
+}
+
+/** Checks the caller may run under the active policy, then hands the run to its Durable Object. */
+export async function startRun(env: Env, db: DB, principal: Principal, req: StartRunRequest): Promise<RunView> {
   const policy = await activePolicy(db, principal.tenantId);
   const role = policy.spec.spec.roles[principal.role];
   if (!role?.run) throw new ApiError('forbidden', `Role "${principal.role}" may not start runs under policy "${policy.spec.metadata.name}"`);
-  const inputs = resolveInputs(runbook.spec, req.inputs ?? {});
-  if (!inputs.ok) throw ApiError.validation(inputs.errors.map((e) => ({ ...e, path: `inputs.${e.path}`.replace(/^inputs\.inputs\./, 'inputs.') })));
 
-  const id = newId('run');
+  const id = req.id ?? newId('run');
   const init: RunState = {
     id,
     tenantId: principal.tenantId,
-    runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
-    spec: runbook.spec,
+    runbook: req.runbook,
+    spec: req.spec,
     policy: policy.spec,
     policyId: policy.id,
     mode: req.mode,
     status: 'queued',
-    inputs: inputs.inputs,
-    context: req.context ?? {},
+    inputs: req.inputs,
+    context: req.context,
     actor: { type: principal.actor.type, id: principal.actor.id, role: principal.role },
     integrationMode: 'simulated',
     created_at: new Date().toISOString(),
     cost_usd: 0,
     tokens: 0,
-    steps: runbook.spec.spec.steps.map((s, idx) => ({ id: s.id, idx, tool: s.tool, status: 'pending', attempts: 0, approvals: [] })),
+    steps: req.spec.spec.steps.map((s, idx) => ({ id: s.id, idx, tool: s.tool, status: 'pending', attempts: 0, approvals: [] })),
     cursor: 0,
     compensate: [],
     world: {},
     seq: 0,
     audited_seq: 0,
+    ...(req.literalArgs ? { literal_args: true } : {}),
   };
   // The tenant's runs-per-hour budget: the D1 row is inserted only if a slot is free (atomically).
   // A run over the budget is still recorded — it fails at once with the reason, so the refusal is
@@ -68,8 +93,11 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
   let reserved = false;
   if (maxPerHour !== undefined) {
     reserved = await reserveRunSlot(db, runRow(init), maxPerHour, Date.now());
-    if (!reserved) init.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
-    if (!reserved) init.reason = init.refused;
+    const retried = !reserved && req.id !== undefined && (await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id))).limit(1)).length > 0;
+    if (!reserved && !retried) {
+      init.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
+      init.reason = init.refused;
+    }
   }
   try {
     // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.

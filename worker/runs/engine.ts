@@ -3,7 +3,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { parseDuration } from '../lib/duration';
 import { budgetReason, decide, type Reason, type Usage } from '../policy/decide';
 import type { Reservation } from '../policy/usage';
-import { resolveStepArgs, resolveVerifyArgs } from '../runbooks';
+import { resolveStepArgs, resolveVerifyArgs, validateLiteralArgs } from '../runbooks';
 import type { RunbookStep } from '../runbooks/types';
 import { getTool } from '../tools/catalog';
 import type { ToolDef } from '../tools/types';
@@ -180,7 +180,7 @@ export class RunEngine {
         return 'continue';
       }
     }
-    const resolved = resolveStepArgs(spec, vars);
+    const resolved = this.run.literal_args ? validateLiteralArgs(spec) : resolveStepArgs(spec, vars);
     if (!resolved.ok) {
       await this.failStep(step, resolved.error, 'failed');
       return 'continue';

@@ -91,6 +91,8 @@ export interface RunState {
   seq: number;
   /** Last event sequence number copied to the audit log (outbox cursor). */
   audited_seq: number;
+  /** The steps' `with` holds final argument values, not templates (ad-hoc tool calls). */
+  literal_args?: boolean;
   /** Set when a tenant budget refused the run at creation: it fails before its first step, with this reason. */
   refused?: string;
 }
