@@ -11,10 +11,11 @@ declare namespace Cloudflare {
     DB: D1Database;
     RUNS: DurableObjectNamespace<import('./durable-objects/run-do').RunDO>;
     AUDIT: DurableObjectNamespace<import('./durable-objects/audit-do').AuditDO>;
+    LIMITER: DurableObjectNamespace<import('./durable-objects/rate-limiter-do').RateLimiterDO>;
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
   }
   interface GlobalProps {
     mainModule: typeof import('./worker/index');
-    durableNamespaces: 'RunDO' | 'AuditDO';
+    durableNamespaces: 'RunDO' | 'AuditDO' | 'RateLimiterDO';
   }
 }

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { authenticate } from './auth/middleware';
+import { rateLimit, rateLimitByAddress } from './auth/rate-limit';
 import type { AppEnv } from './env';
 import { ApiError, errorBody, handleError } from './lib/errors';
 import { newId } from './lib/crypto';
@@ -43,6 +44,8 @@ export function buildApp() {
 
   // Public routes first; everything registered after `authenticate` needs a key or a session.
   mount(api, metaRoutes);
+  api.use('/session', rateLimitByAddress);
+  api.use('/bootstrap', rateLimitByAddress);
   mount(api, sessionRoutes);
   mount(api, bootstrapRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: ark_…' });
@@ -55,6 +58,7 @@ export function buildApp() {
   api.get('/docs', (c) => c.html(DOCS_HTML));
 
   api.use('*', authenticate);
+  api.use('*', rateLimit);
   mount(api, tenantRoutes);
   mount(api, runbookRoutes);
   mount(api, runRoutes);

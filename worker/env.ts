@@ -1,11 +1,16 @@
 import type { AuditDO } from '../durable-objects/audit-do';
 import type { RunDO } from '../durable-objects/run-do';
+import type { RateLimiterDO } from '../durable-objects/rate-limiter-do';
 
 /** Bindings and variables of the Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
 export interface Env {
   DB: D1Database;
   RUNS: DurableObjectNamespace<RunDO>;
   AUDIT: DurableObjectNamespace<AuditDO>;
+  LIMITER: DurableObjectNamespace<RateLimiterDO>;
+  /** Default per-subject rate limit (requests per minute, bucket size); tenants may set their own. */
+  RATE_LIMIT_PER_MINUTE?: string;
+  RATE_LIMIT_BURST?: string;
   ASSETS?: Fetcher;
   /** JSON object of audit HMAC keys by key id, e.g. `{"k1":"…"}`. */
   AUDIT_HMAC_KEYS?: string;
@@ -26,11 +31,18 @@ export type Role = 'viewer' | 'operator' | 'sre' | 'admin';
 export interface Principal {
   tenantId: string;
   tenantName: string;
+  /** "Who did this" for `created_by` columns: the API key's id, or a signed-in person's session id. */
   keyId: string;
+  /** The key's name, or the person's display name (name, else email, else subject). */
   keyName: string;
   role: Role;
   platformOwner: boolean;
+  /** The audit actor: the API key, or the person as `iss|sub` (the same across their sessions). */
   actor: { type: 'api_key' | 'user'; id: string };
+  /** Present when the caller came with the session cookie rather than `Authorization`. */
+  session?: { id: string; kind: 'api_key' | 'oidc'; expiresAt: string };
+  /** Present for people signed in with OIDC. */
+  user?: { issuer: string; subject: string; email?: string; name?: string; groups: string[] };
 }
 
 export interface AppVars {

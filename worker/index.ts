@@ -4,6 +4,7 @@ import { sweepStalledRuns } from './runs/watchdog';
 
 export { RunDO } from '../durable-objects/run-do';
 export { AuditDO } from '../durable-objects/audit-do';
+export { RateLimiterDO } from '../durable-objects/rate-limiter-do';
 
 const app = buildApp();
 
