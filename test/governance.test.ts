@@ -156,3 +156,19 @@ describe('blast-radius limits', () => {
     expect(denied.steps[0]!.error).toContain('"one-node-at-a-time" reached: 1 of 1 per 1h used');
   });
 });
+
+describe('POST /tools/plan with the tenant counters', () => {
+  it('answers deny naming the blast-radius limit once the window is full', async () => {
+    const t = await newTenant();
+    const plan = () =>
+      json<{ effect: string; reasons: { kind: string; name: string }[] }>(
+        api('/tools/plan', { method: 'POST', key: t.keys.sre, json: { tool: 'k8s.cordon_node', args: { cluster: 'prod-eu', node: 'node-9' } } }),
+      );
+    expect((await plan()).effect).toBe('allow');
+    await createRunbook(t.keys.sre, cordonRunbook('cordon-two', ['node-1', 'node-2']));
+    expect((await driveUntil(t.id, t.keys.sre, await startRun(t.keys.sre, { runbook: 'cordon-two' }), ['succeeded', 'failed'])).status).toBe('succeeded');
+    const after = await plan();
+    expect(after.effect).toBe('deny');
+    expect(after.reasons).toContainEqual(expect.objectContaining({ kind: 'limit', name: 'k8s.drain_node, k8s.cordon_node max 2 per 1h' }));
+  });
+});

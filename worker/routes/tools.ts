@@ -4,6 +4,7 @@ import { DecisionSchema, Json, StepSchema } from '../api/schemas';
 import { audit } from '../api/route';
 import { requireRole } from '../auth/middleware';
 import { invokeTool } from '../runs/adhoc';
+import { limitCounts, tenantCostToday } from '../policy/usage';
 import { runStub } from '../runs/create';
 import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { makeDb } from '../db/client';
@@ -45,12 +46,20 @@ export const toolRoutes = router()
       if (!tool) throw ApiError.validation([{ path: 'tool', message: `unknown tool "${body.tool}"` }]);
       const args = tool.args.safeParse(body.args);
       if (!args.success) throw ApiError.validation(zodDetails(args.error, 'args'));
-      const policy = await activePolicy(makeDb(c.env.DB), p.tenantId);
+      const db = makeDb(c.env.DB);
+      const policy = await activePolicy(db, p.tenantId);
+      const now = Date.now();
+      // The same inputs the run engine gives decide(): the tenant's spend today and the blast-radius
+      // windows, so the answer says "denied: limit reached" when a run would be told so.
       const decision = decide(policy.spec, {
         tool: { id: tool.id, mutating: tool.mutating, risk: tool.risk },
         args: args.data as Record<string, unknown>,
         actor: { type: p.actor.type, id: p.actor.id, role: p.role },
         context: body.context,
+        usage: {
+          tenant: { cost_usd_today: await tenantCostToday(db, p.tenantId, '', now) },
+          limits: await limitCounts(db, p.tenantId, policy.spec, tool.id, now),
+        },
       });
       return c.json({ ...decision, operations: tool.dryRun(args.data) }, 200);
     },
