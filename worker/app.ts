@@ -12,6 +12,8 @@ import { policyRoutes } from './routes/policies';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
 import { sessionRoutes, tenantRoutes } from './routes/tenants';
+import { authRoutes } from './routes/auth';
+import { settingsRoutes } from './routes/settings';
 import { toolRoutes } from './routes/tools';
 import { liveRoute } from './routes/live';
 
@@ -47,6 +49,7 @@ export function buildApp() {
   api.use('/session', rateLimitByAddress);
   api.use('/bootstrap', rateLimitByAddress);
   mount(api, sessionRoutes);
+  mount(api, authRoutes);
   mount(api, bootstrapRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: ark_…' });
   api.doc31('/openapi.json', {
@@ -60,6 +63,7 @@ export function buildApp() {
   api.use('*', authenticate);
   api.use('*', rateLimit);
   mount(api, tenantRoutes);
+  mount(api, settingsRoutes);
   mount(api, runbookRoutes);
   mount(api, runRoutes);
   mount(api, liveRoute);

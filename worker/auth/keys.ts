@@ -1,13 +1,26 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
 import type { DB } from '../db/client';
-import { apiKeys, tenants } from '../db/schema';
-import type { Principal, Role } from '../env';
+import { apiKeys } from '../db/schema';
+import type { Role } from '../env';
 import { newApiKey, newId, sha256Hex } from '../lib/crypto';
+import { ApiError } from '../lib/errors';
+import { revokeKeySessions } from './session';
+
+/** The longest grace period a rotated key may keep working beside its replacement. */
+export const MAX_ROTATION_GRACE_MS = 7 * 86_400_000;
 
 /** Creates a key and returns it in clear text: the only time anyone sees it. */
 export async function createApiKey(
   db: DB,
-  opts: { tenantId: string; name: string; role: Role; platformOwner?: boolean; createdBy?: string; key?: string },
+  opts: {
+    tenantId: string;
+    name: string;
+    role: Role;
+    platformOwner?: boolean;
+    createdBy?: string;
+    key?: string;
+    rotatedFrom?: string;
+  },
 ): Promise<{ id: string; key: string; prefix: string }> {
   const key = opts.key ?? newApiKey();
   const id = newId('key');
@@ -21,53 +34,114 @@ export async function createApiKey(
     prefix,
     platformOwner: opts.platformOwner ?? false,
     createdBy: opts.createdBy,
+    rotatedFrom: opts.rotatedFrom,
   });
   return { id, key, prefix };
 }
 
-type KeyRow = { id: string; name: string; role: Role; platformOwner: boolean; tenantId: string; tenantName: string };
-
-function toPrincipal(row: KeyRow): Principal {
-  return {
-    tenantId: row.tenantId,
-    tenantName: row.tenantName,
-    keyId: row.id,
-    keyName: row.name,
-    role: row.role,
-    platformOwner: row.platformOwner,
-    actor: { type: 'api_key', id: row.id },
-  };
+/** Why a key no longer opens the door, or undefined while it does. */
+export function keyProblem(row: { revokedAt: string | null; expiresAt: string | null }, now = Date.now()): string | undefined {
+  if (row.revokedAt) return 'API key was revoked';
+  if (row.expiresAt && Date.parse(row.expiresAt) <= now) return 'API key expired (it was rotated and its grace period ended; use its replacement)';
+  return undefined;
 }
 
-const keyColumns = {
-  id: apiKeys.id,
-  name: apiKeys.name,
-  role: apiKeys.role,
-  platformOwner: apiKeys.platformOwner,
-  tenantId: apiKeys.tenantId,
-  tenantName: tenants.name,
-};
+const USE_RESOLUTION_MS = 60_000;
+const lastWritten = new Map<string, number>();
 
-/** Resolves a presented key to its principal; undefined for unknown or revoked keys. */
-export async function principalForKey(db: DB, key: string): Promise<Principal | undefined> {
-  if (!key.startsWith('ark_') || key.length > 128) return undefined;
-  const hash = await sha256Hex(key);
-  const [row] = await db
-    .select(keyColumns)
-    .from(apiKeys)
-    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
-    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  return row ? toPrincipal(row) : undefined;
+/**
+ * Records that a key was used, at most once a minute per key: the row already read says when it
+ * was last written, and a per-isolate memo keeps concurrent requests from all writing. A failed
+ * write is logged and ignored; it must never fail the request that used the key.
+ */
+export async function noteKeyUse(db: DB, keyId: string, lastUsedAt: string | null, now = Date.now()): Promise<void> {
+  if (lastUsedAt && now - Date.parse(lastUsedAt) < USE_RESOLUTION_MS) return;
+  const memo = lastWritten.get(keyId);
+  if (memo !== undefined && now - memo < USE_RESOLUTION_MS) return;
+  if (lastWritten.size > 10_000) lastWritten.clear();
+  lastWritten.set(keyId, now);
+  const stale = new Date(now - USE_RESOLUTION_MS).toISOString();
+  try {
+    await db
+      .update(apiKeys)
+      .set({ lastUsedAt: new Date(now).toISOString() })
+      .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, stale))));
+  } catch (err) {
+    console.warn(JSON.stringify({ level: 'warn', message: 'could not record API key use', key_id: keyId, error: String(err) }));
+  }
 }
 
-/** Resolves a key id (from a session) to its principal, if the key still stands. */
-export async function principalForKeyId(db: DB, tenantId: string, keyId: string): Promise<Principal | undefined> {
+export function listApiKeys(db: DB, tenantId: string) {
+  return db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+}
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Revokes a key at once and signs out every session opened with it. Undefined when the tenant
+ * has no such key standing (unknown, another tenant's, or already revoked).
+ */
+export async function revokeApiKey(db: DB, tenantId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+  const now = new Date().toISOString();
   const [row] = await db
-    .select(keyColumns)
-    .from(apiKeys)
-    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .update(apiKeys)
+    .set({ revokedAt: now })
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+    .returning();
+  if (row) await revokeKeySessions(db, tenantId, keyId, now);
+  return row;
+}
+
+export interface Rotation {
+  id: string;
+  key: string;
+  name: string;
+  role: Role;
+  rotated_from: string;
+  old_key_expires_at: string;
+}
+
+/**
+ * Replaces a key with a new one of the same name, role and powers. The old key keeps working
+ * for `graceMs` (so deployments can switch over) and then stops; its sessions stop with it.
+ * Only the platform owner may rotate a platform-owner key: the replacement inherits that power.
+ */
+export async function rotateApiKey(
+  db: DB,
+  opts: { tenantId: string; keyId: string; graceMs: number; createdBy: string; callerIsPlatformOwner: boolean; now?: number },
+): Promise<Rotation> {
+  const now = opts.now ?? Date.now();
+  const [old] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, opts.keyId), eq(apiKeys.tenantId, opts.tenantId), isNull(apiKeys.revokedAt)))
     .limit(1);
-  return row ? toPrincipal(row) : undefined;
+  if (!old) throw ApiError.notFound('API key');
+  if (old.expiresAt) {
+    throw new ApiError('conflict', `API key ${old.id} was already rotated (it stops at ${old.expiresAt}); rotate its replacement instead`);
+  }
+  if (old.platformOwner && !opts.callerIsPlatformOwner) {
+    throw new ApiError('forbidden', 'Only the platform owner may rotate a platform-owner key');
+  }
+  const expiresAt = new Date(now + opts.graceMs).toISOString();
+  const created = await createApiKey(db, {
+    tenantId: opts.tenantId,
+    name: old.name,
+    role: old.role,
+    platformOwner: old.platformOwner,
+    createdBy: opts.createdBy,
+    rotatedFrom: old.id,
+  });
+  // Claimed conditionally: of two concurrent rotations of one key, one wins and the other's new
+  // key is withdrawn, so a key never has two replacements.
+  const [claimed] = await db
+    .update(apiKeys)
+    .set({ expiresAt })
+    .where(and(eq(apiKeys.id, old.id), eq(apiKeys.tenantId, opts.tenantId), isNull(apiKeys.revokedAt), isNull(apiKeys.expiresAt)))
+    .returning({ id: apiKeys.id });
+  if (!claimed) {
+    await db.delete(apiKeys).where(and(eq(apiKeys.id, created.id), eq(apiKeys.tenantId, opts.tenantId)));
+    throw new ApiError('conflict', `API key ${old.id} was rotated or revoked meanwhile`);
+  }
+  return { id: created.id, key: created.key, name: old.name, role: old.role, rotated_from: old.id, old_key_expires_at: expiresAt };
 }

@@ -27,7 +27,7 @@ export async function tenantCostToday(db: DB, tenantId: string, excludeRunId: st
 }
 
 /** `*` in a tool pattern as SQL LIKE, with LIKE's own wildcards escaped (tool ids contain `_`). */
-function likePattern(pattern: string): string {
+export function likePattern(pattern: string): string {
   return pattern.replace(/[\\%_]/g, (ch) => `\\${ch}`).replace(/\*/g, '%');
 }
 

@@ -1,19 +1,80 @@
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, isNull } from 'drizzle-orm';
-import { deleteCookie, setCookie } from 'hono/cookie';
-import { createApiKey, principalForKey } from '../auth/keys';
+import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { createApiKey, listApiKeys, MAX_ROTATION_GRACE_MS, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../auth/keys';
 import { requireRole } from '../auth/middleware';
-import { SESSION_COOKIE, SESSION_TTL_SECONDS, signSession } from '../auth/session';
+import { isRefusal, principalForKey } from '../auth/principal';
+import { clearSessionCookie, openSession, revokeSession, SESSION_COOKIE, setSessionCookie, verifySessionToken } from '../auth/session';
 import { audit, route, router } from '../api/route';
 import { IdParam, KeySchema, RoleSchema, listOf } from '../api/schemas';
-import { makeDb } from '../db/client';
-import { apiKeys } from '../db/schema';
-import { ApiError } from '../lib/errors';
 import { auditAppend } from '../audit/append';
+import { makeDb } from '../db/client';
+import type { AppEnv, Principal } from '../env';
+import { parseDuration } from '../lib/duration';
+import { ApiError } from '../lib/errors';
 import { createTenant } from '../store/tenants';
 
 const TenantCreated = z.object({ id: z.string(), name: z.string(), admin_key: z.string() }).openapi('TenantCreated');
-const Me = z.object({ tenant: z.object({ id: z.string(), name: z.string() }), key: z.object({ id: z.string(), name: z.string(), role: RoleSchema }) }).openapi('Me');
+
+const Me = z
+  .object({
+    tenant: z.object({ id: z.string(), name: z.string() }),
+    /** For a person signed in with OIDC: the session id and their display name. */
+    key: z.object({ id: z.string(), name: z.string(), role: RoleSchema }),
+    actor: z.object({ type: z.enum(['api_key', 'user']), id: z.string() }),
+    session: z.object({ id: z.string(), kind: z.enum(['api_key', 'oidc']), expires_at: z.string() }).optional(),
+    user: z
+      .object({ issuer: z.string(), subject: z.string(), email: z.string().optional(), name: z.string().optional(), groups: z.array(z.string()) })
+      .optional()
+      .describe('Present for people signed in with OIDC'),
+  })
+  .openapi('Me');
+
+function me(p: Principal): z.infer<typeof Me> {
+  return {
+    tenant: { id: p.tenantId, name: p.tenantName },
+    key: { id: p.keyId, name: p.keyName, role: p.role },
+    actor: p.actor,
+    ...(p.session ? { session: { id: p.session.id, kind: p.session.kind, expires_at: p.session.expiresAt } } : {}),
+    ...(p.user ? { user: p.user } : {}),
+  };
+}
+
+const ApiKeySchema = KeySchema.extend({
+  expires_at: z.string().nullable().describe('A rotated key stops working at this time'),
+  rotated_from: z.string().nullable().describe('The key this one replaced'),
+}).openapi('ApiKey');
+
+function keyView(r: ApiKeyRow): z.infer<typeof ApiKeySchema> {
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    prefix: r.prefix,
+    created_at: r.createdAt,
+    last_used_at: r.lastUsedAt,
+    revoked_at: r.revokedAt,
+    expires_at: r.expiresAt,
+    rotated_from: r.rotatedFrom,
+  };
+}
+
+const RotateBody = z
+  .object({
+    grace: z.string().max(20).default('0s').describe('How long the old key keeps working, e.g. "1h" (at most 7d; default 0s: it stops now)'),
+  })
+  .strict();
+
+const Rotated = z
+  .object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema, rotated_from: z.string(), old_key_expires_at: z.string() })
+  .openapi('RotatedKey');
+
+function graceMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw ApiError.validation([{ path: 'grace', message: `"${text}" is not a duration such as 30m, 1h or 2d` }]);
+  if (ms > MAX_ROTATION_GRACE_MS) throw ApiError.validation([{ path: 'grace', message: 'must be at most 7d' }]);
+  return ms;
+}
 
 export const tenantRoutes = router()
   .openapi(
@@ -28,10 +89,7 @@ export const tenantRoutes = router()
       return c.json({ id: tenant.id, name: tenant.name, admin_key: tenant.admin_key }, 201);
     },
   )
-  .openapi(route({ method: 'get', path: '/me', summary: 'Who am I', tags: ['session'], response: Me }), (c) => {
-    const p = c.get('principal');
-    return c.json({ tenant: { id: p.tenantId, name: p.tenantName }, key: { id: p.keyId, name: p.keyName, role: p.role } }, 200);
-  })
+  .openapi(route({ method: 'get', path: '/me', summary: 'Who am I', tags: ['session'], response: Me }), (c) => c.json(me(c.get('principal')), 200))
   .openapi(
     route({ method: 'post', path: '/keys', summary: 'Create an API key (shown once)', tags: ['keys'], body: z.object({ name: z.string().min(1).max(100), role: RoleSchema }).strict(), response: z.object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema }), status: 201 }),
     async (c) => {
@@ -43,28 +101,49 @@ export const tenantRoutes = router()
       return c.json({ id: created.id, key: created.key, name, role }, 201);
     },
   )
-  .openapi(route({ method: 'get', path: '/keys', summary: 'List API keys (never the keys themselves)', tags: ['keys'], response: listOf(KeySchema) }), async (c) => {
+  .openapi(route({ method: 'get', path: '/keys', summary: 'List API keys (never the keys themselves)', tags: ['keys'], response: listOf(ApiKeySchema) }), async (c) => {
     const p = c.get('principal');
     requireRole(p, 'admin', 'manage API keys');
-    const rows = await makeDb(c.env.DB).select().from(apiKeys).where(eq(apiKeys.tenantId, p.tenantId)).orderBy(desc(apiKeys.createdAt));
-    return c.json({
-      items: rows.map((r) => ({ id: r.id, name: r.name, role: r.role, prefix: r.prefix, created_at: r.createdAt, last_used_at: r.lastUsedAt, revoked_at: r.revokedAt })),
-    }, 200);
+    return c.json({ items: (await listApiKeys(makeDb(c.env.DB), p.tenantId)).map(keyView) }, 200);
   })
-  .openapi(route({ method: 'delete', path: '/keys/{id}', summary: 'Revoke an API key', tags: ['keys'], params: IdParam, response: KeySchema }), async (c) => {
+  .openapi(
+    route({ method: 'post', path: '/keys/{id}/rotate', summary: 'Replace a key with a new one; the old one works until the grace period ends', tags: ['keys'], params: IdParam, body: RotateBody, response: Rotated, status: 201 }),
+    async (c) => {
+      const p = c.get('principal');
+      requireRole(p, 'admin', 'manage API keys');
+      const { id } = c.req.valid('param');
+      const { grace } = c.req.valid('json');
+      const rotated = await rotateApiKey(makeDb(c.env.DB), { tenantId: p.tenantId, keyId: id, graceMs: graceMs(grace), createdBy: p.keyId, callerIsPlatformOwner: p.platformOwner });
+      await audit(c, {
+        action: 'key.rotated',
+        resource: { type: 'api_key', id: rotated.id },
+        data: { name: rotated.name, role: rotated.role, prefix: rotated.key.slice(0, 8), rotated_from: rotated.rotated_from, old_key_expires_at: rotated.old_key_expires_at, grace },
+      });
+      return c.json(rotated, 201);
+    },
+  )
+  .openapi(route({ method: 'delete', path: '/keys/{id}', summary: 'Revoke an API key at once (its sessions end too)', tags: ['keys'], params: IdParam, response: ApiKeySchema }), async (c) => {
     const p = c.get('principal');
     requireRole(p, 'admin', 'manage API keys');
     const { id } = c.req.valid('param');
-    const db = makeDb(c.env.DB);
-    const [row] = await db
-      .update(apiKeys)
-      .set({ revokedAt: new Date().toISOString() })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, p.tenantId), isNull(apiKeys.revokedAt)))
-      .returning();
+    const row = await revokeApiKey(makeDb(c.env.DB), p.tenantId, id);
     if (!row) throw ApiError.notFound('API key');
     await audit(c, { action: 'key.revoked', resource: { type: 'api_key', id }, data: { name: row.name } });
-    return c.json({ id: row.id, name: row.name, role: row.role, prefix: row.prefix, created_at: row.createdAt, last_used_at: row.lastUsedAt, revoked_at: row.revokedAt }, 200);
+    return c.json(keyView(row), 200);
   });
+
+/** Ends the session the request's cookie names, if any; the cookie is cleared either way. */
+async function signOut(c: Context<AppEnv>): Promise<void> {
+  const cookie = getCookie(c, SESSION_COOKIE);
+  clearSessionCookie(c);
+  const named = cookie ? await verifySessionToken(c.env, cookie) : undefined;
+  if (!named) return;
+  const row = await revokeSession(makeDb(c.env.DB), named.tenantId, named.sessionId);
+  if (!row) return;
+  await auditAppend(c.env, row.tenantId, [
+    { actor: { type: row.kind === 'oidc' ? 'user' : 'api_key', id: row.subject }, action: 'session.logout', resource: { type: 'session', id: row.id }, data: { method: row.kind } },
+  ]);
+}
 
 /** Sign-in with an API key: the browser gets an HttpOnly cookie instead of keeping the key. */
 export const sessionRoutes = router()
@@ -72,21 +151,18 @@ export const sessionRoutes = router()
     route({ method: 'post', path: '/session', summary: 'Sign in with an API key (sets an HttpOnly session cookie)', tags: ['session'], auth: false, body: z.object({ key: z.string().min(1).max(200) }).strict(), response: Me }),
     async (c) => {
       const { key } = c.req.valid('json');
-      const p = await principalForKey(makeDb(c.env.DB), key);
-      if (!p) throw new ApiError('unauthorized', 'Invalid or revoked API key');
-      const token = await signSession(c.env, p.tenantId, p.keyId);
-      setCookie(c, SESSION_COOKIE, token, {
-        httpOnly: true,
-        sameSite: 'Strict',
-        secure: new URL(c.req.url).protocol === 'https:',
-        path: '/',
-        maxAge: SESSION_TTL_SECONDS,
-      });
-      await auditAppend(c.env, p.tenantId, [{ actor: p.actor, action: 'session.login', resource: { type: 'api_key', id: p.keyId }, data: { method: 'api_key' } }]);
-      return c.json({ tenant: { id: p.tenantId, name: p.tenantName }, key: { id: p.keyId, name: p.keyName, role: p.role } }, 200);
+      const db = makeDb(c.env.DB);
+      const found = await principalForKey(db, key);
+      if (isRefusal(found)) throw new ApiError('unauthorized', found.reason);
+      const ticket = await openSession(c.env, db, { tenantId: found.tenantId, kind: 'api_key', subject: found.keyId, role: found.role, name: found.keyName });
+      setSessionCookie(c, ticket);
+      await auditAppend(c.env, found.tenantId, [
+        { actor: found.actor, action: 'session.login', resource: { type: 'session', id: ticket.id }, data: { method: 'api_key', key_id: found.keyId, expires_at: ticket.expiresAt } },
+      ]);
+      return c.json(me({ ...found, session: { id: ticket.id, kind: 'api_key', expiresAt: ticket.expiresAt } }), 200);
     },
   )
-  .openapi(route({ method: 'delete', path: '/session', summary: 'Sign out', tags: ['session'], auth: false, response: z.object({ ok: z.boolean() }) }), (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+  .openapi(route({ method: 'delete', path: '/session', summary: 'Sign out: ends the session and clears the cookie', tags: ['session'], auth: false, response: z.object({ ok: z.boolean() }) }), async (c) => {
+    await signOut(c);
     return c.json({ ok: true }, 200);
   });
