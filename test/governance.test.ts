@@ -172,3 +172,27 @@ describe('POST /tools/plan with the tenant counters', () => {
     expect(after.reasons).toContainEqual(expect.objectContaining({ kind: 'limit', name: 'k8s.drain_node, k8s.cordon_node max 2 per 1h' }));
   });
 });
+
+describe('manage comes from the active policy', () => {
+  it('a policy can give sre the manage right; keys above one\'s own role cannot be minted', async () => {
+    const t = await newTenant();
+    expect((await api('/keys', { key: t.keys.sre })).status).toBe(403);
+    await activate(t.keys.admin, defaultPolicy.replace('sre:      { run: true, approve: true, tools: ["*"] }', 'sre:      { run: true, approve: true, manage: true, tools: ["*"] }'));
+    expect((await api('/keys', { key: t.keys.sre })).status).toBe(200);
+    const minted = await api('/keys', { method: 'POST', key: t.keys.sre, json: { name: 'escalate', role: 'admin' } });
+    expect(minted.status).toBe(403);
+    expect((await json<{ error: { message: string } }>(minted)).error.message).toContain('above its own');
+    expect((await api('/keys', { method: 'POST', key: t.keys.sre, json: { name: 'peer', role: 'sre' } })).status).toBe(201);
+  });
+
+  it('activating a policy that would take manage from the caller is refused (no lock-out)', async () => {
+    const t = await newTenant();
+    const created = await api('/policies', { method: 'POST', key: t.keys.admin, yaml: defaultPolicy.replace('admin:    { run: true, approve: true, manage: true, tools: ["*"] }', 'admin:    { run: true, approve: true, tools: ["*"] }') });
+    expect(created.status).toBe(201);
+    const { id } = await json<{ id: string }>(created);
+    const res = await api(`/policies/${id}/activate`, { method: 'POST', key: t.keys.admin, json: {} });
+    expect(res.status).toBe(409);
+    expect((await json<{ error: { message: string } }>(res)).error.message).toMatch(/lock you out/);
+    expect((await api('/keys', { key: t.keys.admin })).status).toBe(200);
+  });
+});

@@ -18,7 +18,7 @@ function b64encode(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-function b64decode(text: string): Uint8Array {
+function b64decode(text: string): Uint8Array<ArrayBuffer> {
   const bin = atob(text);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -30,7 +30,7 @@ function importKey(env: SecretsEnv): Promise<CryptoKey> {
   if (!raw) throw new ApiError('unavailable', 'Stored credentials are not configured (the SECRETS_KEY secret is not set)');
   let key = keyCache.get(raw);
   if (!key) {
-    let bytes: Uint8Array;
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = b64decode(raw);
     } catch {

@@ -50,7 +50,8 @@ const RANK: Record<Effect, number> = { allow: 0, require_approval: 1, deny: 2 };
  */
 export function decide(policy: Policy, req: DecisionRequest): Decision {
   const reasons: Reason[] = [];
-  const role = policy.spec.roles[req.actor.role];
+  // Own properties only: a role called "constructor" must not find Object.prototype's.
+  const role = Object.hasOwn(policy.spec.roles, req.actor.role) ? policy.spec.roles[req.actor.role] : undefined;
   if (!role) {
     reasons.push({ kind: 'role', name: req.actor.role, effect: 'deny', message: `Role "${req.actor.role}" is not defined by policy "${policy.metadata.name}"` });
   } else {
@@ -98,7 +99,20 @@ export function decide(policy: Policy, req: DecisionRequest): Decision {
     }
     if (!matched) continue;
     reasons.push({ kind: 'rule', name: rule.name, effect: rule.effect, message: rule.reason ?? `Rule "${rule.name}" matched` });
-    if (rule.effect === 'require_approval') approval = mergeApproval(approval, rule.approval ?? DEFAULT_APPROVAL);
+    if (rule.effect === 'require_approval') {
+      const next = rule.approval ?? DEFAULT_APPROVAL;
+      if (approval && !approval.roles.some((r) => next.roles.includes(r))) {
+        // No one could satisfy both: dropping either requirement would loosen the policy.
+        reasons.push({
+          kind: 'rule',
+          name: rule.name,
+          effect: 'deny',
+          message: `Rule "${rule.name}" asks for approval by ${next.roles.join(', ')}, which no other matching approval rule accepts (${approval.roles.join(', ')}); no approver can satisfy both`,
+        });
+        continue;
+      }
+      approval = mergeApproval(approval, next);
+    }
   }
 
   const effect = reasons.reduce<Effect>((acc, r) => (RANK[r.effect] > RANK[acc] ? r.effect : acc), 'allow');
@@ -109,10 +123,10 @@ export function decide(policy: Policy, req: DecisionRequest): Decision {
 function mergeApproval(a: ApprovalRequirement | undefined, b: ApprovalRequirement): ApprovalRequirement {
   if (!a || a === DEFAULT_APPROVAL) return b;
   return {
-    roles: a.roles.filter((r) => b.roles.includes(r)).length ? a.roles.filter((r) => b.roles.includes(r)) : b.roles,
+    roles: a.roles.filter((r) => b.roles.includes(r)),
     count: Math.max(a.count, b.count),
     distinct_from_requester: a.distinct_from_requester || b.distinct_from_requester,
-    expires_in: a.expires_in ?? b.expires_in,
+    expires_in: earliest(a.expires_in, b.expires_in),
   };
 }
 
@@ -143,6 +157,13 @@ export function limitCovers(limit: PolicyLimit, toolId: string): boolean {
 
 export function limitName(limit: PolicyLimit): string {
   return limit.name ?? `${limit.tools.join(', ')} max ${limit.max} per ${limit.per}`;
+}
+
+/** The shorter of two approval windows (either may be absent). */
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return (parseDuration(a) ?? Infinity) <= (parseDuration(b) ?? Infinity) ? a : b;
 }
 
 function round2(x: number): number {

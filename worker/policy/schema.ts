@@ -7,7 +7,7 @@ const duration = z
 
 const toolPattern = z
   .string()
-  .regex(/^(\*|[a-z0-9_]+\.(\*|[a-z0-9_*]+))$/, 'must be "*", "namespace.*" or "namespace.action" (with * wildcards)');
+  .regex(/^(\*|[a-z0-9_*]+\.[a-z0-9_*]+)$/, 'must be "*", "namespace.*", "namespace.action" or "*.get_*" (with * wildcards)');
 
 const role = z
   .object({

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { audit, route, router } from '../api/route';
-import { requireRole } from '../auth/middleware';
+import { requireManage } from '../auth/permissions';
 import { makeDb } from '../db/client';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
@@ -78,7 +78,7 @@ function auditedOidc(shown: z.infer<typeof OidcView>, secretSent: boolean): Reco
 export const settingsRoutes = router()
   .openapi(route({ method: 'get', path: '/settings', summary: 'Tenant settings: OIDC sign-in and rate limits (admin; secrets never returned)', tags: ['settings'], response: SettingsView }), async (c) => {
     const p = c.get('principal');
-    requireRole(p, 'admin', 'read tenant settings');
+    await requireManage(c, 'read tenant settings');
     return c.json(view(c, p.tenantId, await getTenantSettings(makeDb(c.env.DB), p.tenantId)), 200);
   })
   .openapi(
@@ -92,7 +92,7 @@ export const settingsRoutes = router()
     }),
     async (c) => {
       const p = c.get('principal');
-      requireRole(p, 'admin', 'change tenant settings');
+      await requireManage(c, 'change tenant settings');
       const body = c.req.valid('json');
       const db = makeDb(c.env.DB);
       const current = await getTenantSettings(db, p.tenantId);

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createApiKey, listApiKeys, MAX_ROTATION_GRACE_MS, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../auth/keys';
-import { requireRole } from '../auth/middleware';
+import { requireManage, requireGrantable } from '../auth/permissions';
 import { isRefusal, principalForKey } from '../auth/principal';
 import { clearSessionCookie, openSession, revokeSession, SESSION_COOKIE, setSessionCookie, verifySessionToken } from '../auth/session';
 import { audit, route, router } from '../api/route';
@@ -94,8 +94,9 @@ export const tenantRoutes = router()
     route({ method: 'post', path: '/keys', summary: 'Create an API key (shown once)', tags: ['keys'], body: z.object({ name: z.string().min(1).max(100), role: RoleSchema }).strict(), response: z.object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema }), status: 201 }),
     async (c) => {
       const p = c.get('principal');
-      requireRole(p, 'admin', 'manage API keys');
+      await requireManage(c, 'manage API keys');
       const { name, role } = c.req.valid('json');
+      requireGrantable(p.role, role);
       const created = await createApiKey(makeDb(c.env.DB), { tenantId: p.tenantId, name, role, createdBy: p.keyId });
       await audit(c, { action: 'key.created', resource: { type: 'api_key', id: created.id }, data: { name, role, prefix: created.prefix } });
       return c.json({ id: created.id, key: created.key, name, role }, 201);
@@ -103,14 +104,14 @@ export const tenantRoutes = router()
   )
   .openapi(route({ method: 'get', path: '/keys', summary: 'List API keys (never the keys themselves)', tags: ['keys'], response: listOf(ApiKeySchema) }), async (c) => {
     const p = c.get('principal');
-    requireRole(p, 'admin', 'manage API keys');
+    await requireManage(c, 'manage API keys');
     return c.json({ items: (await listApiKeys(makeDb(c.env.DB), p.tenantId)).map(keyView) }, 200);
   })
   .openapi(
     route({ method: 'post', path: '/keys/{id}/rotate', summary: 'Replace a key with a new one; the old one works until the grace period ends', tags: ['keys'], params: IdParam, body: RotateBody, response: Rotated, status: 201 }),
     async (c) => {
       const p = c.get('principal');
-      requireRole(p, 'admin', 'manage API keys');
+      await requireManage(c, 'manage API keys');
       const { id } = c.req.valid('param');
       const { grace } = c.req.valid('json');
       const rotated = await rotateApiKey(makeDb(c.env.DB), { tenantId: p.tenantId, keyId: id, graceMs: graceMs(grace), createdBy: p.keyId, callerIsPlatformOwner: p.platformOwner });
@@ -124,7 +125,7 @@ export const tenantRoutes = router()
   )
   .openapi(route({ method: 'delete', path: '/keys/{id}', summary: 'Revoke an API key at once (its sessions end too)', tags: ['keys'], params: IdParam, response: ApiKeySchema }), async (c) => {
     const p = c.get('principal');
-    requireRole(p, 'admin', 'manage API keys');
+    await requireManage(c, 'manage API keys');
     const { id } = c.req.valid('param');
     const row = await revokeApiKey(makeDb(c.env.DB), p.tenantId, id);
     if (!row) throw ApiError.notFound('API key');

@@ -1,0 +1,38 @@
+import type { Context } from 'hono';
+import { makeDb } from '../db/client';
+import type { AppEnv, Role } from '../env';
+import { ApiError } from '../lib/errors';
+import type { Policy } from '../policy/schema';
+import { activePolicy } from '../store/policies';
+import { atLeast } from './roles';
+
+/**
+ * `manage` comes from the tenant's active policy (DESIGN §4: roles carry `run`, `approve`,
+ * `manage`): it covers policies, API keys and tenant settings. Without an active policy the
+ * static rule applies (admins manage), so a tenant can always be repaired.
+ */
+export async function requireManage(c: Context<AppEnv>, action: string): Promise<void> {
+  const p = c.get('principal');
+  const policy = await activePolicy(makeDb(c.env.DB), p.tenantId).catch(() => undefined);
+  const allowed = policy ? policy.spec.spec.roles[p.role]?.manage === true : p.role === 'admin';
+  if (!allowed) {
+    throw new ApiError('forbidden', `Role "${p.role}" may not ${action}${policy ? ` (policy "${policy.spec.metadata.name}" does not give it manage)` : ''}`);
+  }
+}
+
+/** Nobody hands out more power than they hold: a key's role may not be above its creator's. */
+export function requireGrantable(callerRole: Role, granted: Role): void {
+  if (!atLeast(callerRole, granted)) {
+    throw new ApiError('forbidden', `Role "${callerRole}" may not create a key with role "${granted}" (above its own)`);
+  }
+}
+
+/** Activating a policy that takes `manage` from the caller's role would lock them out: refused. */
+export function requireKeepsManage(callerRole: Role, next: Policy): void {
+  if (next.spec.roles[callerRole]?.manage !== true) {
+    throw new ApiError(
+      'conflict',
+      `Activating policy "${next.metadata.name}" would take "manage" from your role "${callerRole}" and lock you out of policies, keys and settings`,
+    );
+  }
+}
