@@ -1,0 +1,165 @@
+import { PatchStrategy } from '@kubernetes/client-node';
+import type { V1Deployment, V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { deploymentTarget } from '../../../worker/tools/k8s-args';
+import { RelayError } from '../errors';
+import { call, callOptions, keepingRaw } from '../kube';
+import { defineAction, dryRunParam } from './context';
+import type { ActionContext } from './context';
+
+/** Deployment reads, rolling restart, scale and rollback, as kubectl performs them. */
+
+interface DeploymentArgs {
+  cluster: string;
+  namespace: string;
+  name: string;
+}
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+/** Added by the deployment controller to each ReplicaSet's template; not part of the revision. */
+const TEMPLATE_HASH = 'pod-template-hash';
+
+const what = (a: DeploymentArgs): string => `deployment ${a.namespace}/${a.name}`;
+const target = (ctx: ActionContext, a: DeploymentArgs): string => deploymentTarget({ ...a, cluster: ctx.cluster });
+const ref = (ctx: ActionContext, a: DeploymentArgs) => ({ cluster: ctx.cluster, namespace: a.namespace, name: a.name });
+
+const revisionOf = (meta: V1ObjectMeta | undefined): number => {
+  const n = Number(meta?.annotations?.[REVISION]);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+};
+/** A deployment the controller has not reconciled yet has no revision annotation: it is on its first. */
+const currentRevision = (d: V1Deployment): number => Math.max(1, revisionOf(d.metadata));
+const imageOf = (template: V1PodTemplateSpec | undefined): string => template?.spec?.containers?.[0]?.image ?? '';
+
+function readDeployment(ctx: ActionContext, a: DeploymentArgs): Promise<V1Deployment> {
+  return call(what(a), () => ctx.kube.apps.readNamespacedDeployment({ name: a.name, namespace: a.namespace }, callOptions(ctx.signal)));
+}
+
+function assertNotPaused(d: V1Deployment, a: DeploymentArgs, verb: string): void {
+  if (d.spec?.paused) {
+    throw new RelayError('precondition_failed', `${what(a)} is paused; resume it (kubectl rollout resume) before you ${verb} it`);
+  }
+}
+
+export const getDeployment = defineAction<DeploymentArgs>('k8s.get_deployment', async (a, ctx) => {
+  const d = await readDeployment(ctx, a);
+  return {
+    ...ref(ctx, a),
+    replicas: d.spec?.replicas ?? 1,
+    ready_replicas: d.status?.readyReplicas ?? 0,
+    updated_replicas: d.status?.updatedReplicas ?? 0,
+    available_replicas: d.status?.availableReplicas ?? 0,
+    revision: currentRevision(d),
+    image: imageOf(d.spec?.template),
+    restarted_at: d.spec?.template?.metadata?.annotations?.[RESTARTED_AT] ?? null,
+  };
+});
+
+/**
+ * `kubectl rollout restart`: a new pod-template annotation makes the controller roll out a new
+ * ReplicaSet. The deployment controller numbers it one past the current revision (the current
+ * one is always the highest), which the result reports without waiting for the rollout.
+ */
+export const restartDeployment = defineAction<DeploymentArgs>('k8s.restart_deployment', async (a, ctx) => {
+  const d = await readDeployment(ctx, a);
+  assertNotPaused(d, a, 'restart');
+  // RFC 3339 to the second, exactly as kubectl writes it.
+  const restartedAt = new Date(ctx.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await call(what(a), () =>
+    ctx.kube.apps.patchNamespacedDeployment(
+      {
+        name: a.name,
+        namespace: a.namespace,
+        body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } },
+        dryRun: dryRunParam(ctx),
+      },
+      callOptions(ctx.signal, PatchStrategy.StrategicMergePatch),
+    ),
+  );
+  ctx.record({ method: 'PATCH', target: target(ctx, a), description: `Set the ${RESTARTED_AT}=${restartedAt} pod-template annotation` });
+  const previous = currentRevision(d);
+  return { ...ref(ctx, a), revision: previous + 1, previous_revision: previous, restarted_at: restartedAt };
+});
+
+/** Through the scale subresource, as `kubectl scale` does; no write when the count already matches. */
+export const scaleDeployment = defineAction<DeploymentArgs & { replicas: number }>('k8s.scale_deployment', async (a, ctx) => {
+  const scale = await call(what(a), () =>
+    ctx.kube.apps.readNamespacedDeploymentScale({ name: a.name, namespace: a.namespace }, callOptions(ctx.signal)),
+  );
+  const previous = scale.spec?.replicas ?? 0;
+  if (previous !== a.replicas) {
+    await call(what(a), () =>
+      ctx.kube.apps.patchNamespacedDeploymentScale(
+        { name: a.name, namespace: a.namespace, body: { spec: { replicas: a.replicas } }, dryRun: dryRunParam(ctx) },
+        callOptions(ctx.signal, PatchStrategy.MergePatch),
+      ),
+    );
+    ctx.record({ method: 'PATCH', target: `${target(ctx, a)}/scale`, description: `Set spec.replicas=${a.replicas} (was ${previous})` });
+  }
+  return { ...ref(ctx, a), replicas: a.replicas, previous_replicas: previous };
+});
+
+/** A ReplicaSet as the API server sent it (raw JSON, see `keepingRaw`). */
+interface RawReplicaSet {
+  metadata?: { annotations?: Record<string, string>; ownerReferences?: { uid?: string; controller?: boolean }[] };
+  spec?: { template?: V1PodTemplateSpec & { metadata?: { labels?: Record<string, string> } } };
+}
+
+/** The deployment's revision history: its ReplicaSets by revision number. */
+async function history(ctx: ActionContext, a: DeploymentArgs, d: V1Deployment): Promise<Map<number, RawReplicaSet>> {
+  const matchLabels = d.spec?.selector?.matchLabels ?? {};
+  const labelSelector = Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',') || undefined;
+  const { options, raw } = keepingRaw(ctx.signal);
+  await call(`replicasets of ${what(a)}`, () =>
+    ctx.kube.apps.listNamespacedReplicaSet({ namespace: a.namespace, labelSelector }, options),
+  );
+  const items = ((raw() as { items?: RawReplicaSet[] } | undefined)?.items ?? []).filter((rs) =>
+    rs.metadata?.ownerReferences?.some((o) => o.controller === true && o.uid === d.metadata?.uid),
+  );
+  const byRevision = new Map<number, RawReplicaSet>();
+  for (const rs of items) {
+    const revision = revisionOf(rs.metadata as V1ObjectMeta);
+    if (revision > 0) byRevision.set(revision, rs);
+  }
+  return byRevision;
+}
+
+/**
+ * `kubectl rollout undo`: copy the pod template of the chosen revision's ReplicaSet into the
+ * deployment (a JSON patch replacing `/spec/template`). The controller then adopts that
+ * ReplicaSet as revision max+1, which the result reports.
+ */
+export const rollbackDeployment = defineAction<DeploymentArgs & { revision?: number }>('k8s.rollback_deployment', async (a, ctx) => {
+  const d = await readDeployment(ctx, a);
+  assertNotPaused(d, a, 'roll back');
+  const current = currentRevision(d);
+  const revisions = await history(ctx, a, d);
+  const known = [...revisions.keys()].sort((x, y) => x - y);
+  const wanted = a.revision ?? known.filter((r) => r < current).pop();
+  if (wanted === undefined) {
+    throw new RelayError('not_found', `${what(a)} has no revision before ${current} to roll back to (its revisionHistoryLimit may have pruned it)`);
+  }
+  if (wanted === current) throw new RelayError('precondition_failed', `revision ${wanted} of ${what(a)} is already the current one`);
+  const rs = revisions.get(wanted);
+  const template = rs?.spec?.template;
+  if (!template) {
+    throw new RelayError('not_found', `revision ${wanted} not found in the history of ${what(a)} (available: ${known.join(', ') || 'none'})`);
+  }
+  const restored = structuredClone(template);
+  if (restored.metadata?.labels) delete restored.metadata.labels[TEMPLATE_HASH];
+  await call(what(a), () =>
+    ctx.kube.apps.patchNamespacedDeployment(
+      { name: a.name, namespace: a.namespace, body: [{ op: 'replace', path: '/spec/template', value: restored }], dryRun: dryRunParam(ctx) },
+      callOptions(ctx.signal, PatchStrategy.JsonPatch),
+    ),
+  );
+  ctx.record({ method: 'PATCH', target: target(ctx, a), description: `Replace the pod template with revision ${wanted}'s (rollout undo)` });
+  return {
+    ...ref(ctx, a),
+    revision: Math.max(current, ...known) + 1,
+    rolled_back_to: wanted,
+    previous_revision: current,
+    image: imageOf(template),
+    previous_image: imageOf(d.spec?.template),
+  };
+});

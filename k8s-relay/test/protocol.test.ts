@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { k8sTools } from '../../worker/tools/k8s';
+import { ACTIONS, assertCatalogMatches } from '../src/actions';
+import { jsonLogger } from '../src/log';
+import { K8S_ACTIONS, canonicalJson, deriveSigningKey, hubMessage, relayMessage, signRequest, signingPayload, verifyRequest } from '../src/protocol';
+import type { UnsignedRequest } from '../src/protocol';
+import { RELAY_VERSION } from '../src/version';
+
+const unsigned: UnsignedRequest = {
+  type: 'request',
+  id: 'req_1',
+  idempotency_key: 'run_1:drain:1',
+  action: 'k8s.drain_node',
+  args: { node: 'node-1', cluster: 'prod-eu', timeout: '10m' },
+  deadline_ms: 1_900_000_000_000,
+};
+
+describe('the protocol', () => {
+  it("lists exactly the catalog's k8s tools, and the relay implements each", () => {
+    expect([...K8S_ACTIONS].sort()).toEqual(k8sTools.map((t) => t.id).sort());
+    expect([...ACTIONS.keys()].sort()).toEqual([...K8S_ACTIONS].sort());
+    expect(() => assertCatalogMatches()).not.toThrow();
+  });
+
+  it('signs requests so that any change to a signed field, or another cluster, fails verification', async () => {
+    const key = await deriveSigningKey('arc_token');
+    const signed = await signRequest(key, 'prod-eu', unsigned);
+    expect(signed.signature).toMatch(/^[0-9a-f]{64}$/);
+    expect(hubMessage.parse(signed)).toEqual(signed);
+    expect(await verifyRequest(key, 'prod-eu', signed)).toBe(true);
+    expect(await verifyRequest(key, 'prod-us', signed)).toBe(false);
+    expect(await verifyRequest(await deriveSigningKey('arc_other'), 'prod-eu', signed)).toBe(false);
+    for (const change of [{ id: 'req_2' }, { idempotency_key: 'x' }, { action: 'k8s.get_node' }, { dry_run: true }, { deadline_ms: 1 }, { args: { ...unsigned.args, node: 'node-2' } }]) {
+      expect(await verifyRequest(key, 'prod-eu', { ...signed, ...change })).toBe(false);
+    }
+  });
+
+  it('signs a canonical form: key order does not matter, field boundaries do', async () => {
+    const key = await deriveSigningKey('arc_token');
+    const a = await signRequest(key, 'prod-eu', unsigned);
+    const b = await signRequest(key, 'prod-eu', { ...unsigned, args: { timeout: '10m', cluster: 'prod-eu', node: 'node-1' } });
+    expect(a.signature).toBe(b.signature);
+    expect(signingPayload('prod-eu', unsigned)).toBe(
+      '["v1","prod-eu","req_1","run_1:drain:1","k8s.drain_node",false,1900000000000,{"cluster":"prod-eu","node":"node-1","timeout":"10m"}]',
+    );
+    expect(canonicalJson({ b: [1, { d: 2, c: undefined }], a: null })).toBe('{"a":null,"b":[1,{"d":2}]}');
+  });
+
+  it('derives a stable signing key from the token (the hub stores this, never the token)', async () => {
+    expect(await deriveSigningKey('arc_token')).toBe(await deriveSigningKey('arc_token'));
+    expect(await deriveSigningKey('arc_token')).toMatch(/^[0-9a-f]{64}$/);
+    expect(await deriveSigningKey('arc_token')).not.toBe(await deriveSigningKey('arc_token2'));
+  });
+
+  it('parses what each side sends and refuses unknown message types', () => {
+    expect(relayMessage.safeParse({ type: 'response', id: 'a', idempotency_key: 'k', ok: false, error: { code: 'busy', message: 'x', retryable: true }, replayed: false }).success).toBe(true);
+    expect(relayMessage.safeParse({ type: 'response', id: 'a', idempotency_key: 'k', ok: false, error: { code: 'oops', message: 'x', retryable: true }, replayed: false }).success).toBe(false);
+    expect(hubMessage.safeParse({ type: 'hello' }).success).toBe(false);
+    expect(hubMessage.safeParse({ type: 'ping' }).success).toBe(true);
+  });
+});
+
+describe('packaging', () => {
+  it("reports package.json's version", () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(RELAY_VERSION).toBe(pkg.version);
+  });
+
+  it('logs JSON lines without secrets', () => {
+    const lines: string[] = [];
+    const log = jsonLogger('info', (l) => lines.push(l));
+    log.debug('hidden');
+    log.warn('hub connection error', { error: 'Unexpected server response: 401 (Bearer arc_abcdefghijklmnopqrstuvwxyz)', token: 'arc_x' });
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as Record<string, string>;
+    expect(entry).toMatchObject({ level: 'warn', msg: 'hub connection error', token: '[REDACTED]' });
+    expect(lines[0]).not.toContain('arc_abcdefghijklmnopqrstuvwxyz');
+  });
+});
