@@ -22,7 +22,18 @@ export interface Env {
   SECRETS_KEY?: string;
   /** One-time token that allows `POST /api/v1/bootstrap` to create the first tenant. */
   BOOTSTRAP_TOKEN?: string;
+  /** Agents (worker/agents/config.ts): `stub` (default), `openai` (also any OpenAI-compatible base URL) or `anthropic`. */
   LLM_PROVIDER?: string;
+  LLM_MODEL?: string;
+  OPENAI_API_KEY?: string;
+  OPENAI_BASE_URL?: string;
+  ANTHROPIC_API_KEY?: string;
+  ANTHROPIC_BASE_URL?: string;
+  LLM_TIMEOUT_MS?: string;
+  LLM_MAX_RETRIES?: string;
+  /** JSON price overrides per model (USD per million tokens). */
+  LLM_PRICES?: string;
+  ANTHROPIC_OUTPUT_MODE?: string;
 }
 
 export type Role = 'viewer' | 'operator' | 'sre' | 'admin';

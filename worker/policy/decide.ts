@@ -7,7 +7,7 @@ import type { ApprovalRequirement, Policy, PolicyLimit } from './schema';
 export type Effect = 'allow' | 'deny' | 'require_approval';
 
 export interface Reason {
-  kind: 'role' | 'rule' | 'runbook' | 'budget' | 'limit';
+  kind: 'role' | 'rule' | 'runbook' | 'budget' | 'limit' | 'reviewer';
   name: string;
   effect: Effect;
   message: string;
