@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: start/stop a real `wrangler dev` (through scripts/lib.mjs, exactly
 // as `npm start` does), call the API over HTTP, poll with deadlines, read local D1.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,6 +119,7 @@ export async function startInstance(label = 'agentrunbook-e2e'): Promise<Instanc
     const adminKey = newAdminKey();
     const boot = await bootstrap(server.url, token, adminKey, true);
     if (!boot.created) throw new Error(`bootstrap did not create the demo tenant: ${JSON.stringify(boot)}`);
+    await relaxBlastRadius(server.url, adminKey);
     const s = server;
     return {
       ...s,
@@ -134,6 +135,21 @@ export async function startInstance(label = 'agentrunbook-e2e'): Promise<Instanc
     rmSync(persistTo, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The suites share one tenant and cordon many nodes within the hour; the default policy's
+ * blast-radius limit (2 cordons/drains per hour) would deny the third. The e2e tenant runs the
+ * default policy with that limit raised (the limit itself is tested in test/governance.test.ts).
+ */
+async function relaxBlastRadius(url: string, adminKey: string): Promise<void> {
+  const api = apiClient(url, adminKey);
+  const yaml = readFileSync(path.join(ROOT, 'policies', 'default.yaml'), 'utf8').replace(/max: 2\n(\s+)per: 1h/, 'max: 1000\n$1per: 1h');
+  if (!yaml.includes('max: 1000')) throw new Error('policies/default.yaml: the blast-radius limit e2e relaxes was not found');
+  const created = await api('POST', '/policies', { yaml });
+  if (created.status !== 201) throw new Error(`could not save the e2e policy: ${created.text}`);
+  const activated = await api('POST', `/policies/${created.body.id}/activate`, { json: {} });
+  if (activated.status !== 200) throw new Error(`could not activate the e2e policy: ${activated.text}`);
 }
 
 // ─── HTTP ───────────────────────────────────────────────────────────────────────────────────

@@ -71,7 +71,7 @@ describe('the UI (Chromium)', () => {
     await signIn(`ark_${'x'.repeat(40)}`);
     const error = byTestId('login-error');
     await error.waitFor({ state: 'visible' });
-    expect(await error.innerText()).toMatch(/invalid or revoked api key/i);
+    expect(await error.innerText()).toMatch(/invalid api key|invalid or revoked api key/i);
     expect(new URL(page.url()).pathname).toBe('/login');
     // The field is still there to try again, and nothing was signed in.
     expect(await byTestId('login-key-input').isVisible()).toBe(true);
