@@ -202,6 +202,67 @@ export const limitUsage = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.runId, t.stepId] }), index('limit_usage_tenant_at').on(t.tenantId, t.at)],
 );
 
+/**
+ * A tenant's settings of one integration: GitHub, Jira and PagerDuty (tools and webhooks),
+ * Alertmanager and generic (webhooks only). Credentials and webhook secrets are stored encrypted
+ * (AES-GCM, worker/lib/secrets.ts) and never returned.
+ */
+export const integrations = sqliteTable(
+  'integrations',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    vendor: text('vendor', { enum: ['github', 'jira', 'pagerduty', 'alertmanager', 'generic'] }).notNull(),
+    mode: text('mode', { enum: ['simulated', 'live'] }).notNull().default('simulated'),
+    baseUrl: text('base_url'),
+    credentialsEnc: text('credentials_enc'),
+    webhookSecretEnc: text('webhook_secret_enc'),
+    /** The secret before the last change, accepted until `previous_secret_expires_at` (rotation). */
+    previousWebhookSecretEnc: text('previous_webhook_secret_enc'),
+    previousSecretExpiresAt: text('previous_secret_expires_at'),
+    /** The role runs started by this source's webhooks act with. */
+    runAsRole: text('run_as_role', { enum: ['viewer', 'operator', 'sre', 'admin'] }).notNull().default('operator'),
+    updatedBy: text('updated_by'),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.vendor] })],
+);
+
+/** Webhook deliveries by their delivery id: a replayed delivery is answered from here, not run again. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    tenantId: text('tenant_id').notNull(),
+    source: text('source').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    eventType: text('event_type'),
+    receivedAt: text('received_at').notNull().default(now),
+    /** Ids of the runs the delivery started. */
+    runs: text('runs', { mode: 'json' }).notNull().default(sql`'[]'`),
+    /** Triggers that matched, and any that failed (CEL error, invalid inputs). */
+    matches: text('matches', { mode: 'json' }).notNull().default(sql`'[]'`),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.source, t.deliveryId] }), index('webhook_deliveries_tenant_received').on(t.tenantId, t.receivedAt)],
+);
+
+/**
+ * Kubernetes clusters reached through the in-cluster relay. The relay authenticates with a token
+ * shown once (stored as SHA-256); requests to it are signed with a key derived from the token,
+ * stored encrypted.
+ */
+export const clusters = sqliteTable(
+  'clusters',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    signingKeyEnc: text('signing_key_enc').notNull(),
+    createdBy: text('created_by'),
+    createdAt: text('created_at').notNull().default(now),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] }), uniqueIndex('clusters_token_hash').on(t.tokenHash)],
+);
+
 export const auditLog = sqliteTable(
   'audit_log',
   {

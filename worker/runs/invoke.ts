@@ -24,8 +24,19 @@ export interface ToolCall {
 }
 
 export type ToolOutcome =
-  | { ok: true; result: unknown; replayed: boolean }
-  | { ok: false; error: string; retryable: boolean; replayed: boolean };
+  | { ok: true; result: unknown; replayed: boolean; mode?: IntegrationMode }
+  | { ok: false; error: string; retryable: boolean; replayed: boolean; mode?: IntegrationMode };
+
+/** Performs one call against the real system (a vendor API, a cluster's relay). */
+export type LiveCall = (call: { tool: string; args: Record<string, unknown>; idempotencyKey: string; signal: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
+
+/**
+ * Where live calls go. `undefined` means the tool runs simulated for this tenant (its integration
+ * is in simulated mode, not configured, or the tool has no live form).
+ */
+export interface LiveBackends {
+  executorFor(tenantId: string, toolId: string): Promise<{ call: LiveCall; secrets: string[] } | undefined>;
+}
 
 export interface ToolInvoker {
   invoke(call: ToolCall): Promise<ToolOutcome>;
@@ -48,6 +59,7 @@ interface LedgerEntry {
   error?: string;
   retryable?: boolean;
   world: Record<string, unknown>;
+  mode?: IntegrationMode;
 }
 
 function worldOf(state: Record<string, unknown>): SimWorld {
@@ -68,6 +80,7 @@ export class LedgerInvoker implements ToolInvoker {
   constructor(
     private readonly db: DB,
     private readonly sink: LedgerSink = { record: async (row) => void (await db.insert(toolCalls).values(row)) },
+    private readonly live?: LiveBackends,
   ) {}
 
   async invoke(call: ToolCall): Promise<ToolOutcome> {
@@ -75,22 +88,29 @@ export class LedgerInvoker implements ToolInvoker {
     if (seen) {
       replaceWorld(call.world, seen.world);
       return seen.error !== undefined
-        ? { ok: false, error: seen.error, retryable: seen.retryable ?? false, replayed: true }
-        : { ok: true, result: seen.result, replayed: true };
+        ? { ok: false, error: seen.error, retryable: seen.retryable ?? false, replayed: true, ...(seen.mode ? { mode: seen.mode } : {}) }
+        : { ok: true, result: seen.result, replayed: true, ...(seen.mode ? { mode: seen.mode } : {}) };
     }
 
     const world = structuredClone(call.world);
-    const outcome = await runWithTimeout(call, world);
+    // Live only when the run allows it and the tenant has this tool's integration in live mode.
+    const backend = call.mode === 'live' ? await this.live?.executorFor(call.tenantId, call.tool.id).catch((err: unknown) => err as Error) : undefined;
+    const outcome: ToolOutcome =
+      backend instanceof Error
+        ? { ok: false, error: `Integration unavailable: ${backend.message}`, retryable: true, replayed: false, mode: 'live' }
+        : backend
+          ? { ...scrubOutcome(await runWithTimeout(call, world, backend.call), backend.secrets), mode: 'live' }
+          : { ...(await runWithTimeout(call, world)), mode: 'simulated' };
     const entry: LedgerEntry = outcome.ok
-      ? { result: outcome.result, world }
-      : { error: outcome.error, retryable: outcome.retryable, world };
+      ? { result: outcome.result, world, mode: outcome.mode }
+      : { error: outcome.error, retryable: outcome.retryable, world, mode: outcome.mode };
     await this.sink.record({
       idempotencyKey: call.idempotencyKey,
       tenantId: call.tenantId,
       runId: call.runId,
       stepId: call.stepId,
       tool: call.tool.id,
-      mode: call.mode,
+      mode: outcome.mode ?? call.mode,
       argsHash: await sha256Hex(canonicalJson(call.args)),
       result: entry,
       error: outcome.ok ? null : outcome.error,
@@ -117,7 +137,21 @@ function replaceWorld(target: Record<string, unknown>, source: Record<string, un
   Object.assign(target, source);
 }
 
-async function runWithTimeout(call: ToolCall, world: Record<string, unknown>): Promise<ToolOutcome> {
+/**
+ * A vendor may echo what it was sent; the tenant's stored secrets never reach a run's result,
+ * its events or the audit log.
+ */
+function scrubOutcome(outcome: ToolOutcome, secrets: string[]): ToolOutcome {
+  const live = secrets.filter((s) => s.length >= 6);
+  if (live.length === 0) return outcome;
+  const scrub = (text: string) => live.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
+  if (!outcome.ok) return { ...outcome, error: scrub(outcome.error) };
+  const json = JSON.stringify(outcome.result);
+  if (json === undefined || !live.some((s) => json.includes(s))) return outcome;
+  return { ...outcome, result: JSON.parse(scrub(json)) };
+}
+
+async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, live?: LiveCall): Promise<ToolOutcome> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -132,7 +166,9 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>): P
     const parsedArgs = call.tool.args.parse(call.args);
     const raw = await Promise.race([
       Promise.resolve(
-        call.tool.simulate(parsedArgs, {
+        live
+          ? live({ tool: call.tool.id, args: parsedArgs as Record<string, unknown>, idempotencyKey: call.idempotencyKey, signal: controller.signal, timeoutMs: call.timeoutMs })
+          : call.tool.simulate(parsedArgs, {
           tenantId: call.tenantId,
           runId: call.runId,
           stepId: call.stepId,
