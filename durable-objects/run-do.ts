@@ -3,6 +3,7 @@ import type { AuditInput } from '../worker/audit/chain';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
 import { LedgerInvoker, type LedgerRow, type ToolInvoker } from '../worker/runs/invoke';
+import { liveBackends } from '../worker/runs/live';
 import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
@@ -39,12 +40,17 @@ export class RunDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.invoker = new LedgerInvoker(makeDb(env.DB), {
-      // The ledger row lands in this object's storage first (sub-millisecond, and before the next
-      // transition is committed); flush() copies it to D1's tool_calls, where it is visible.
-      record: (row) => ctx.storage.put({ [`${LEDGER_PREFIX}${row.idempotencyKey}`]: row, [`${UNMIRRORED_PREFIX}${row.idempotencyKey}`]: true }),
-      recall: (key) => ctx.storage.get<LedgerRow>(`${LEDGER_PREFIX}${key}`),
-    });
+    const db = makeDb(env.DB);
+    this.invoker = new LedgerInvoker(
+      db,
+      {
+        // The ledger row lands in this object's storage first (sub-millisecond, and before the next
+        // transition is committed); flush() copies it to D1's tool_calls, where it is visible.
+        record: (row) => ctx.storage.put({ [`${LEDGER_PREFIX}${row.idempotencyKey}`]: row, [`${UNMIRRORED_PREFIX}${row.idempotencyKey}`]: true }),
+        recall: (key) => ctx.storage.get<LedgerRow>(`${LEDGER_PREFIX}${key}`),
+      },
+      liveBackends(env, db),
+    );
     ctx.blockConcurrencyWhile(async () => {
       this.run = await ctx.storage.get<RunState>('run');
       // Which steps changed since the last copy to D1 was only known to the previous instance:

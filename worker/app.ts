@@ -14,6 +14,8 @@ import { runRoutes } from './routes/runs';
 import { sessionRoutes, tenantRoutes } from './routes/tenants';
 import { authRoutes } from './routes/auth';
 import { settingsRoutes } from './routes/settings';
+import { hookRoutes } from './routes/hooks';
+import { integrationRoutes } from './routes/integrations';
 import { toolRoutes } from './routes/tools';
 import { liveRoute } from './routes/live';
 
@@ -51,6 +53,7 @@ export function buildApp() {
   mount(api, sessionRoutes);
   mount(api, authRoutes);
   mount(api, bootstrapRoutes);
+  mount(api, hookRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: ark_…' });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -64,6 +67,7 @@ export function buildApp() {
   api.use('*', rateLimit);
   mount(api, tenantRoutes);
   mount(api, settingsRoutes);
+  mount(api, integrationRoutes);
   mount(api, runbookRoutes);
   mount(api, runRoutes);
   mount(api, liveRoute);

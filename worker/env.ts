@@ -49,7 +49,7 @@ export interface Principal {
   role: Role;
   platformOwner: boolean;
   /** The audit actor: the API key, or the person as `iss|sub` (the same across their sessions). */
-  actor: { type: 'api_key' | 'user'; id: string };
+  actor: { type: 'api_key' | 'user' | 'webhook'; id: string };
   /** Present when the caller came with the session cookie rather than `Authorization`. */
   session?: { id: string; kind: 'api_key' | 'oidc'; expiresAt: string };
   /** Present for people signed in with OIDC. */

@@ -201,6 +201,8 @@ export function createGitHubFake(options: GitHubFakeOptions) {
   }
 
   api
+    // The authenticated user (what a connection test reads).
+    .on('GET', '/user', () => json({ login, id: 90_001, type: 'Bot', site_admin: false, html_url: `https://github.test/${login}` }))
     .on('GET', '/repos/:owner/:repo/issues', (req, p) => {
       const r = existing(p);
       const state = req.query.get('state') ?? 'open';

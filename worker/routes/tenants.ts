@@ -21,7 +21,7 @@ const Me = z
     tenant: z.object({ id: z.string(), name: z.string() }),
     /** For a person signed in with OIDC: the session id and their display name. */
     key: z.object({ id: z.string(), name: z.string(), role: RoleSchema }),
-    actor: z.object({ type: z.enum(['api_key', 'user']), id: z.string() }),
+    actor: z.object({ type: z.enum(['api_key', 'user', 'webhook']), id: z.string() }),
     session: z.object({ id: z.string(), kind: z.enum(['api_key', 'oidc']), expires_at: z.string() }).optional(),
     user: z
       .object({ issuer: z.string(), subject: z.string(), email: z.string().optional(), name: z.string().optional(), groups: z.array(z.string()) })

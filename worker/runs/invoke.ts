@@ -35,7 +35,7 @@ export type LiveCall = (call: { tool: string; args: Record<string, unknown>; ide
  * is in simulated mode, not configured, or the tool has no live form).
  */
 export interface LiveBackends {
-  executorFor(tenantId: string, toolId: string): Promise<{ call: LiveCall; secrets: string[] } | undefined>;
+  executorFor(tenantId: string, toolId: string, args: Record<string, unknown>): Promise<{ call: LiveCall; secrets: string[] } | undefined>;
 }
 
 export interface ToolInvoker {
@@ -94,7 +94,7 @@ export class LedgerInvoker implements ToolInvoker {
 
     const world = structuredClone(call.world);
     // Live only when the run allows it and the tenant has this tool's integration in live mode.
-    const backend = call.mode === 'live' ? await this.live?.executorFor(call.tenantId, call.tool.id).catch((err: unknown) => err as Error) : undefined;
+    const backend = call.mode === 'live' ? await this.live?.executorFor(call.tenantId, call.tool.id, call.args).catch((err: unknown) => err as Error) : undefined;
     const outcome: ToolOutcome =
       backend instanceof Error
         ? { ok: false, error: `Integration unavailable: ${backend.message}`, retryable: true, replayed: false, mode: 'live' }
