@@ -218,6 +218,7 @@ export interface Run {
   status: string;
   mode: string;
   reason?: string | null;
+  inputs?: Record<string, unknown>;
   steps: RunStep[];
 }
 
