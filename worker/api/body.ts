@@ -19,7 +19,7 @@ export async function readYamlDocument(c: Context<AppEnv>): Promise<string> {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new ApiError('bad_request', 'Malformed JSON in request body');
+      throw new ApiError('bad_request', 'Malformed JSON in request body', [{ path: '(body)', message: 'is not valid JSON' }]);
     }
     const parsed = YamlBodySchema.safeParse(body);
     if (!parsed.success) throw ApiError.validation(zodDetails(parsed.error));

@@ -46,7 +46,8 @@ export class ApiError extends Error {
   }
 
   static validation(details: ErrorDetail[] | SourceError[], message = 'Validation failed'): ApiError {
-    return new ApiError('validation_failed', message, details);
+    // A problem with the document as a whole (not one of its fields) still names where it is.
+    return new ApiError('validation_failed', message, details.map((d) => (d.path ? d : { ...d, path: '(document)' })));
   }
 }
 
@@ -95,7 +96,9 @@ export function handleError(err: unknown, c: Context): Response {
   if (err instanceof HTTPException) {
     const code = HTTP_CODES[err.status] ?? 'bad_request';
     const message = err.message || 'Request failed';
-    return c.json(errorBody(code, message, requestId), err.status);
+    // Hono's 400s are about the body as a whole (e.g. JSON that does not parse).
+    const details = err.status === 400 ? [{ path: '(body)', message }] : undefined;
+    return c.json(errorBody(code, message, requestId, details), err.status);
   }
   // Unknown failures are logged with the request id and answered without internals.
   console.error(JSON.stringify({ level: 'error', request_id: requestId, message: String(err), stack: err instanceof Error ? err.stack : undefined }));
