@@ -12,10 +12,11 @@ declare namespace Cloudflare {
     RUNS: DurableObjectNamespace<import('./durable-objects/run-do').RunDO>;
     AUDIT: DurableObjectNamespace<import('./durable-objects/audit-do').AuditDO>;
     LIMITER: DurableObjectNamespace<import('./durable-objects/rate-limiter-do').RateLimiterDO>;
+    CLUSTERS: DurableObjectNamespace<import('./durable-objects/cluster-do').ClusterDO>;
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
   }
   interface GlobalProps {
     mainModule: typeof import('./worker/index');
-    durableNamespaces: 'RunDO' | 'AuditDO' | 'RateLimiterDO';
+    durableNamespaces: 'RunDO' | 'AuditDO' | 'RateLimiterDO' | 'ClusterDO';
   }
 }

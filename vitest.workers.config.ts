@@ -15,6 +15,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             AUDIT_HMAC_KEYS: JSON.stringify({ k1: 'test-audit-key-not-secret' }),
             SESSION_SECRET: 'test-session-secret',
+            // Pinned: a developer's .dev.vars may name a real provider; tests never call one.
+            LLM_PROVIDER: 'stub',
             SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
           },
         },

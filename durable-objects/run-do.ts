@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { createProvider, loadAgentConfig, type Provider } from '../worker/agents';
 import type { AuditInput } from '../worker/audit/chain';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
@@ -8,6 +9,7 @@ import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
 import { RunEngine, type PendingEvent } from '../worker/runs/engine';
+import { loadRunHistory } from '../worker/runs/history';
 import {
   TERMINAL_RUN,
   runView,
@@ -17,6 +19,7 @@ import {
   type RunState,
   type RunView,
   type StepView,
+  type TraceRecord,
 } from '../worker/runs/types';
 
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: 'not_found' | 'conflict' | 'forbidden'; message: string };
@@ -25,7 +28,10 @@ const EVENT_PREFIX = 'ev:';
 const LEDGER_PREFIX = 'ledger:';
 /** Marks ledger rows not yet copied to D1, so a flush reads only those, not the whole ledger. */
 const UNMIRRORED_PREFIX = 'ledger-unmirrored:';
+/** Agent calls, one key each: the run state stays small however many calls a run makes. */
+const TRACE_PREFIX = 'trace:';
 const eventKey = (seq: number) => `${EVENT_PREFIX}${String(seq).padStart(10, '0')}`;
+const traceKey = (seq: number) => `${TRACE_PREFIX}${String(seq).padStart(10, '0')}`;
 
 /**
  * One run. Its state lives in this object's storage; every transition is persisted there with
@@ -37,6 +43,8 @@ export class RunDO extends DurableObject<Env> {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly invoker: ToolInvoker;
   private dirtySteps = new Set<string>();
+  /** The agents' provider, built once per run object from the environment (LLM_PROVIDER …). */
+  private provider: Provider | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -71,7 +79,13 @@ export class RunDO extends DurableObject<Env> {
     return new RunEngine(run, {
       now: () => Date.now(),
       invoker: this.invoker,
-      commit: (events) => this.commit(run, events),
+      commit: (events, opts) => this.commit(run, events, opts),
+      agents: {
+        // A misconfiguration throws AgentError('config') each time (nothing is cached), and the
+        // engine fails the run with it rather than planning with the stub.
+        provider: () => (this.provider ??= createProvider(loadAgentConfig(this.env))),
+        history: () => loadRunHistory(db, run.tenantId, run.runbook.name, run.id),
+      },
       governor: {
         tenantCostToday: () => tenantCostToday(db, run.tenantId, run.id, Date.now()),
         limitCounts: (toolId) => limitCounts(db, run.tenantId, run.policy, toolId, Date.now()),
@@ -80,12 +94,16 @@ export class RunDO extends DurableObject<Env> {
     });
   }
 
-  private async commit(run: RunState, pending: PendingEvent[]): Promise<void> {
+  private async commit(run: RunState, pending: PendingEvent[], opts: { allSteps?: boolean } = {}): Promise<void> {
     const ts = new Date().toISOString();
     const summary = { status: run.status, ended_at: run.ended_at, cost_usd: run.cost_usd, tokens: run.tokens, reason: run.reason };
+    if (opts.allSteps) for (const s of run.steps) this.dirtySteps.add(s.id);
+    const entries: Record<string, unknown> = { run };
     const events: RunEvent[] = pending.map((e) => {
       const step = e.step ? run.steps.find((s) => s.id === e.step) : undefined;
       if (step) this.dirtySteps.add(step.id);
+      // The trace is written with the state that was charged for it: never one without the other.
+      if (e.trace) entries[traceKey(e.trace.seq)] = e.trace;
       return {
         seq: ++run.seq,
         ts,
@@ -94,9 +112,10 @@ export class RunDO extends DurableObject<Env> {
         ...(e.actor ? { actor: e.actor } : {}),
         run: summary,
         ...(step ? { step: stepView(step) } : {}),
+        ...(e.trace ? { trace: e.trace } : {}),
+        ...(e.hallucination ? { hallucination: e.hallucination } : {}),
       };
     });
-    const entries: Record<string, unknown> = { run };
     for (const ev of events) entries[eventKey(ev.seq)] = ev;
     await this.ctx.storage.put(entries);
     this.broadcast(events);
@@ -211,6 +230,12 @@ export class RunDO extends DurableObject<Env> {
 
   async view(): Promise<RunView | null> {
     return this.run ? runView(this.run) : null;
+  }
+
+  /** The run's agent calls in call order (`GET /runs/{id}/trace`). */
+  async traces(): Promise<TraceRecord[]> {
+    const listed = await this.ctx.storage.list<TraceRecord>({ prefix: TRACE_PREFIX });
+    return [...listed.values()];
   }
 
   async events(after: number, limit = 500): Promise<RunEvent[]> {
@@ -373,7 +398,27 @@ function auditEntry(run: RunState, ev: RunEvent): AuditInput {
             ...(ev.step.error ? { error: ev.step.error } : {}),
           }
         : {}),
+      // An agent call is audited by what it was and cost; its full answer is in the run's trace.
+      ...(ev.trace ? { agent: auditedTrace(ev.trace) } : {}),
+      ...(ev.hallucination ? { hallucination: ev.hallucination } : {}),
     },
     source_key: `run:${run.id}:${ev.seq}`,
+  };
+}
+
+function auditedTrace(t: TraceRecord): Record<string, unknown> {
+  return {
+    seq: t.seq,
+    agent: t.agent,
+    ...(t.step !== undefined ? { step: t.step } : {}),
+    provider: t.provider,
+    model: t.model,
+    prompt_version: t.prompt_version,
+    prompt_hash: t.prompt_hash,
+    input_tokens: t.input_tokens,
+    output_tokens: t.output_tokens,
+    cost_usd: t.cost_usd,
+    latency_ms: t.latency_ms,
+    ...(t.error ? { error: t.error } : {}),
   };
 }

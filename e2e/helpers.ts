@@ -152,6 +152,18 @@ async function relaxBlastRadius(url: string, adminKey: string): Promise<void> {
   if (activated.status !== 200) throw new Error(`could not activate the e2e policy: ${activated.text}`);
 }
 
+/**
+ * A new tenant of the running instance (created with the platform owner's key), running the
+ * default policy with the blast-radius limit raised: for suites whose settings (registered
+ * clusters, live integrations) must not leak into the shared tenant's runs.
+ */
+export async function newTenantApi(url: string, ownerKey: string, label: string): Promise<Api> {
+  const created = await apiClient(url, ownerKey)('POST', '/tenants', { json: { name: uniqueName(label) } });
+  if (created.status !== 201) throw new Error(`POST /tenants answered ${created.status}: ${created.text}`);
+  await relaxBlastRadius(url, created.body.admin_key);
+  return apiClient(url, created.body.admin_key);
+}
+
 // ─── HTTP ───────────────────────────────────────────────────────────────────────────────────
 
 export interface ApiResponse<T = any> {
@@ -287,4 +299,31 @@ export async function d1Query<T = Record<string, unknown>>(persistTo: string, sq
   const out = JSON.parse(stdout.slice(start)) as { results: T[]; success: boolean }[];
   if (!out[0]?.success) throw new Error(`wrangler d1 execute failed:\n${stdout}`);
   return out[0].results;
+}
+
+// ─── Browser (the UI suites) ────────────────────────────────────────────────────────────────
+
+/** Debian's Chromium, headless, as the UI suites run it (no sandbox in containers, no GPU, no network chatter). */
+export async function launchChromium(): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** Signs a page in through the UI's sign-in form with an API key and waits to leave /login. */
+export async function signInUi(page: import('playwright-core').Page, key: string): Promise<void> {
+  await page.goto('/login');
+  await page.locator('[data-testid="login-key-input"]').fill(key);
+  await page.locator('[data-testid="login-submit"]').click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+/** A new tenant created by the platform owner: its id and admin key (for suites that sign in as it). */
+export async function createTenant(url: string, ownerKey: string, label: string): Promise<{ id: string; name: string; adminKey: string }> {
+  const res = await apiClient(url, ownerKey)('POST', '/tenants', { json: { name: uniqueName(label) } });
+  if (res.status !== 201) throw new Error(`POST /tenants answered ${res.status}: ${res.text}`);
+  return { id: res.body.id, name: res.body.name, adminKey: res.body.admin_key };
 }

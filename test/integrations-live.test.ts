@@ -59,6 +59,7 @@ describe('live integrations', () => {
     const run = await driveUntil(t.id, t.keys.sre, started.id, ['succeeded', 'failed', 'denied']);
     expect(run.status, JSON.stringify(run.steps.map((s) => [s.id, s.status, s.error]))).toBe('succeeded');
     expect(run.integration_mode).toBe('live');
+    expect(run.steps.map((s) => s.integration_mode)).toEqual(['live', 'simulated']);
     const created = [...fake.repos.get('acme/checkout')!.items.values()];
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ title: 'Checkout 5xx', labels: ['incident'] });

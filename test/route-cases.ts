@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { createApiKey } from '../worker/auth/keys';
 import { makeDb } from '../worker/db/client';
-import type { Role } from '../worker/env';
+import { registerCluster } from '../worker/clusters/store';
+import type { Env as WorkerEnv, Role } from '../worker/env';
 import { api, json, newTenant, type TestTenant } from './helpers';
 import { createRunbook, driveUntil, startRun } from './run-helpers';
 
@@ -88,6 +89,7 @@ async function waitingRun(f: Fixture): Promise<string> {
   return id;
 }
 
+const newCluster = async (f: Fixture) => (await registerCluster(env as unknown as WorkerEnv, makeDb(env.DB), { tenantId: f.t.id, name: f.fresh('cluster'), createdBy: 'test' })).row.name;
 const newKey = async (f: Fixture) => (await createApiKey(makeDb(env.DB), { tenantId: f.t.id, name: f.fresh('victim'), role: 'viewer', createdBy: 'test' })).id;
 
 export const CASES: Case[] = [
@@ -111,6 +113,11 @@ export const CASES: Case[] = [
     call: () => ({ path: '/integrations/alertmanager/test', method: 'POST', json: {} }),
   },
 
+  { route: 'GET /clusters', allowed: from('viewer'), call: () => ({ path: '/clusters' }) },
+  { route: 'POST /clusters', allowed: from('admin'), call: (f) => ({ path: '/clusters', method: 'POST', json: { name: f.fresh('cluster') } }) },
+  { route: 'GET /clusters/{name}', allowed: from('viewer'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}` }) },
+  { route: 'DELETE /clusters/{name}', allowed: from('admin'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}`, method: 'DELETE' }) },
+
   { route: 'GET /runbooks', allowed: from('viewer'), call: () => ({ path: '/runbooks' }) },
   { route: 'POST /runbooks', allowed: from('sre'), call: (f) => ({ path: '/runbooks', method: 'POST', yaml: runbookYaml(f.fresh('new-book')) }) },
   { route: 'GET /runbooks/{id}', allowed: from('viewer'), call: (f) => ({ path: `/runbooks/${f.runbookId}` }) },
@@ -125,6 +132,7 @@ export const CASES: Case[] = [
   { route: 'POST /runs', allowed: from('operator'), call: () => ({ path: '/runs', method: 'POST', json: { runbook: 'sleepy', mode: 'dry_run' } }) },
   { route: 'GET /runs/{id}', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}` }) },
   { route: 'GET /runs/{id}/events', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/events` }) },
+  { route: 'GET /runs/{id}/trace', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/trace` }) },
   { route: 'GET /runs/{id}/live', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/live`, headers: { upgrade: 'websocket' } }) },
   {
     route: 'POST /runs/{id}/cancel',

@@ -18,6 +18,7 @@ import { hookRoutes } from './routes/hooks';
 import { integrationRoutes } from './routes/integrations';
 import { toolRoutes } from './routes/tools';
 import { liveRoute } from './routes/live';
+import { clusterConnectRoute, clusterRoutes } from './routes/clusters';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -54,6 +55,8 @@ export function buildApp() {
   mount(api, authRoutes);
   mount(api, bootstrapRoutes);
   mount(api, hookRoutes);
+  // The k8s relay authenticates with its cluster token, not an API key.
+  mount(api, clusterConnectRoute);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: ark_…' });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -74,6 +77,7 @@ export function buildApp() {
   mount(api, toolRoutes);
   mount(api, policyRoutes);
   mount(api, auditRoutes);
+  mount(api, clusterRoutes);
 
   const app = new OpenAPIHono<AppEnv>();
   app.route('/api/v1', api);

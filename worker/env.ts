@@ -1,6 +1,7 @@
 import type { AuditDO } from '../durable-objects/audit-do';
 import type { RunDO } from '../durable-objects/run-do';
 import type { RateLimiterDO } from '../durable-objects/rate-limiter-do';
+import type { ClusterDO } from '../durable-objects/cluster-do';
 
 /** Bindings and variables of the Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
 export interface Env {
@@ -8,6 +9,8 @@ export interface Env {
   RUNS: DurableObjectNamespace<RunDO>;
   AUDIT: DurableObjectNamespace<AuditDO>;
   LIMITER: DurableObjectNamespace<RateLimiterDO>;
+  /** One object per tenant and registered cluster: holds the k8s relay's WebSocket. */
+  CLUSTERS: DurableObjectNamespace<ClusterDO>;
   /** Default per-subject rate limit (requests per minute, bucket size); tenants may set their own. */
   RATE_LIMIT_PER_MINUTE?: string;
   RATE_LIMIT_BURST?: string;

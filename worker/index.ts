@@ -7,6 +7,7 @@ import { makeDb } from './db/client';
 export { RunDO } from '../durable-objects/run-do';
 export { AuditDO } from '../durable-objects/audit-do';
 export { RateLimiterDO } from '../durable-objects/rate-limiter-do';
+export { ClusterDO } from '../durable-objects/cluster-do';
 
 const app = buildApp();
 

@@ -40,8 +40,44 @@ export const StepSchema = z
     attempts: z.number(),
     integration_mode: z.enum(['simulated', 'live']).optional(),
     approvals: z.array(Json),
+    plan: z
+      .object({ reason: z.string(), added: z.boolean().describe('The planner added this read-only step to the runbook\'s own') })
+      .optional()
+      .describe("The planner's reason for the step"),
   })
   .openapi('Step');
+
+export const HallucinationSchema = z
+  .object({
+    agent: z.enum(['planner', 'toolcaller']),
+    kind: z.string().describe('unknown_tool, tool_not_allowed, mutating_addition, invalid_args, changed_fixed_arg, …'),
+    step_id: z.string(),
+    tool: z.string(),
+    arg: z.string().optional(),
+    reason: z.string(),
+    at: z.string(),
+  })
+  .openapi('Hallucination');
+
+export const AgentTraceSchema = z
+  .object({
+    seq: z.number().int(),
+    at: z.string(),
+    agent: z.enum(['planner', 'toolcaller', 'reviewer']),
+    step: z.string().optional(),
+    provider: z.enum(['stub', 'openai', 'anthropic']),
+    model: z.string(),
+    prompt_version: z.string(),
+    prompt_hash: z.string().describe('SHA-256 of the system prompt, messages and schema name sent'),
+    input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    cost_usd: z.number(),
+    latency_ms: z.number(),
+    attempts: z.number().int().optional().describe('Requests that produced an answer: 2 after a repair'),
+    output: z.unknown().optional().describe('The parsed answer, secrets redacted'),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .openapi('AgentTrace');
 
 export const RunSchema = z
   .object({
@@ -58,8 +94,17 @@ export const RunSchema = z
     cost_usd: z.number(),
     tokens: z.number(),
     steps: z.array(StepSchema),
+    hallucinations: z.array(HallucinationSchema).optional().describe('What agents proposed that was refused or corrected; never executed'),
   })
   .openapi('Run');
+
+export const RunTraceSchema = z
+  .object({
+    items: z.array(AgentTraceSchema),
+    hallucinations: z.array(HallucinationSchema),
+    totals: z.object({ calls: z.number().int(), input_tokens: z.number().int(), output_tokens: z.number().int(), cost_usd: z.number() }),
+  })
+  .openapi('RunTrace');
 
 export const RunSummarySchema = z
   .object({

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { route, router } from '../api/route';
-import { CancelSchema, CreateRunSchema, IdParam, ReviewSchema, RunSchema, RunStepParams, RunSummarySchema, StepSchema, listOf } from '../api/schemas';
+import { CancelSchema, CreateRunSchema, IdParam, ReviewSchema, RunSchema, RunStepParams, RunSummarySchema, RunTraceSchema, StepSchema, listOf } from '../api/schemas';
 import { requireRole } from '../auth/middleware';
 import { makeDb } from '../db/client';
 import { runSteps, runs } from '../db/schema';
@@ -12,7 +12,7 @@ import type { RpcResult } from '../../durable-objects/run-do';
 import { activePolicy } from '../store/policies';
 import type { Context } from 'hono';
 import type { Decision } from '../policy/decide';
-import type { ApprovalRecord } from '../runs/types';
+import type { ApprovalRecord, RunView, TraceRecord } from '../runs/types';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 
 /** The run's stub, after checking in D1 that the run belongs to the caller's tenant (else 404). */
@@ -87,6 +87,26 @@ export const runRoutes = router()
     async (c) => {
       const stub = await ownedRun(c, c.req.valid('param').id);
       return c.json({ items: await stub.events(c.req.valid('query').after) }, 200);
+    },
+  )
+  .openapi(
+    route({ method: 'get', path: '/runs/{id}/trace', summary: "The run's agent calls: agent, provider, model, prompt version, tokens, cost, latency, answer", tags: ['runs'], params: IdParam, response: RunTraceSchema }),
+    async (c) => {
+      const stub = await ownedRun(c, c.req.valid('param').id);
+      // RPC return types lose precision on `unknown` fields; the values are the DO's own types.
+      const [items, view] = (await Promise.all([stub.traces(), stub.view()])) as unknown as [TraceRecord[], RunView | null];
+      if (!view) throw ApiError.notFound('Run');
+      const sum = (pick: (t: TraceRecord) => number) => items.reduce((n, t) => n + pick(t), 0);
+      return c.json({
+        items,
+        hallucinations: view.hallucinations ?? [],
+        totals: {
+          calls: items.length,
+          input_tokens: sum((t) => t.input_tokens),
+          output_tokens: sum((t) => t.output_tokens),
+          cost_usd: Math.round(sum((t) => t.cost_usd) * 1e8) / 1e8,
+        },
+      }, 200);
     },
   )
   .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/approve', summary: 'Approve a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'approve'))

@@ -9,6 +9,7 @@ import { runs } from '../db/schema';
 import { and, eq } from 'drizzle-orm';
 import { runRow } from './mirror';
 import { tenantHasLive } from '../store/integrations';
+import { tenantHasClusters } from '../clusters/store';
 import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
 import type { Runbook } from '../runbooks/types';
@@ -77,7 +78,8 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     actor: { type: principal.actor.type, id: principal.actor.id, role: principal.role },
     // Live when the tenant set an integration to live mode; each call still runs simulated where its
     // own integration is not live (the step records which one it was).
-    integrationMode: req.mode === 'execute' && (await tenantHasLive(db, principal.tenantId)) ? 'live' : 'simulated',
+    integrationMode:
+      req.mode === 'execute' && ((await tenantHasLive(db, principal.tenantId)) || (await tenantHasClusters(db, principal.tenantId))) ? 'live' : 'simulated',
     created_at: new Date().toISOString(),
     cost_usd: 0,
     tokens: 0,

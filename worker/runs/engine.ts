@@ -3,10 +3,11 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { parseDuration } from '../lib/duration';
 import { budgetReason, decide, type Reason, type Usage } from '../policy/decide';
 import type { Reservation } from '../policy/usage';
-import { resolveStepArgs, resolveVerifyArgs, validateLiteralArgs } from '../runbooks';
+import { resolveVerifyArgs } from '../runbooks';
 import type { RunbookStep } from '../runbooks/types';
 import { getTool } from '../tools/catalog';
 import type { ToolDef } from '../tools/types';
+import { RunAgents, type AgentEvent, type AgentsHost } from './agents';
 import type { ToolInvoker } from './invoke';
 import type { RunState, RunStatus, StepState } from './types';
 
@@ -14,10 +15,16 @@ import type { RunState, RunStatus, StepState } from './types';
 export interface EngineHost {
   now(): number;
   invoker: ToolInvoker;
-  /** Persists the state with these events, atomically, before anything else happens. */
-  commit(events: PendingEvent[]): Promise<void>;
+  /**
+   * Persists the state with these events (and the agent traces they carry), atomically, before
+   * anything else happens. `allSteps`: the step list itself changed (planning) or the run ended,
+   * so every step's copy in D1 is refreshed, not only those the events name.
+   */
+  commit(events: PendingEvent[], opts?: { allSteps?: boolean }): Promise<void>;
   /** Tenant-wide counters (budgets, blast-radius limits); without one only per-run budgets apply. */
   governor?: Governor;
+  /** The agents' provider and the planner's history; without it the deterministic stub plans. */
+  agents?: AgentsHost;
 }
 
 /** The tenant-wide side of the policy, counted outside the run (D1 in production). */
@@ -33,10 +40,7 @@ export interface Governor {
 /** The tenant's spend is read at most this often per run object (it moves slowly; each read is a query). */
 const TENANT_COST_TTL_MS = 5_000;
 
-export interface PendingEvent {
-  type: string;
-  message?: string;
-  step?: string;
+export interface PendingEvent extends AgentEvent {
   actor?: { type: string; id: string };
 }
 
@@ -54,18 +58,22 @@ const SLICE_MS = 1_000;
  */
 export class RunEngine {
   private tenantCost: { at: number; value: number } | undefined;
+  private readonly agents: RunAgents;
 
   constructor(
     private readonly run: RunState,
     private readonly host: EngineHost,
-  ) {}
+  ) {
+    this.agents = new RunAgents(run, host.agents, () => host.now());
+  }
 
   private iso(ms = this.host.now()): string {
     return new Date(ms).toISOString();
   }
 
+  /** A step the planner added has its own spec; a runbook step is the runbook's, found by id (the plan moves indices). */
   private specOf(step: StepState): RunbookStep {
-    return this.run.spec.spec.steps[step.idx]!;
+    return step.plan?.spec ?? this.run.spec.spec.steps.find((s) => s.id === step.id) ?? this.run.spec.spec.steps[step.idx]!;
   }
 
   /** Works until the run must wait or is done; returns when to be woken. */
@@ -87,11 +95,7 @@ export class RunEngine {
         continue;
       }
       if (run.status === 'planning') {
-        // The stub planner takes the runbook's steps as the plan; `if` is evaluated when each step
-        // comes up, because conditions may read results of earlier steps.
-        run.status = 'running';
-        run.started_at = this.iso();
-        await this.host.commit([{ type: 'run.started', message: `Plan: ${run.steps.map((s) => s.id).join(' → ')}` }]);
+        await this.plan();
         continue;
       }
       if (run.compensate.length > 0) {
@@ -108,7 +112,44 @@ export class RunEngine {
     }
   }
 
-  private vars(): Record<string, unknown> {
+  /**
+   * Asks the planner (the stub's plan is the runbook's steps as written) and commits the plan
+   * with the call's trace in one transition, so a crash re-plans or keeps the plan, never half.
+   * `if` conditions the plan could not settle are evaluated as each step comes up. Ad-hoc calls
+   * are a person's exact call: there is nothing to plan.
+   */
+  private async plan(): Promise<void> {
+    const run = this.run;
+    const ids = (): string => run.steps.map((s) => s.id).join('\n');
+    const before = ids();
+    const planned = run.literal_args ? { ok: true as const, events: [] } : await this.agents.plan();
+    if (!planned.ok) {
+      await this.finish('failed', planned.reason, planned.events);
+      return;
+    }
+    run.status = 'running';
+    run.started_at = this.iso();
+    const active = run.steps.filter((s) => s.status !== 'skipped').map((s) => (s.plan?.added ? `${s.id} (added)` : s.id));
+    // Added steps are new rows in D1 and the others moved; the stub's plan changes neither.
+    await this.host.commit([...planned.events, { type: 'run.started', message: `Plan: ${active.join(' → ')}` }], { allSteps: ids() !== before });
+  }
+
+  /**
+   * Commits what an agent call recorded (its trace, charged to the run) before the answer is
+   * acted on, then checks the per-run budget the charge counts against. Returns true when the
+   * budget stopped the run.
+   */
+  private async recordAgents(step: StepState, events: PendingEvent[]): Promise<boolean> {
+    if (events.length === 0) return false;
+    await this.host.commit(events);
+    if (!events.some((e) => e.trace)) return false;
+    const budget = budgetReason(this.run.policy, await this.usage());
+    if (!budget) return false;
+    await this.stopForBudget(step, budget.message);
+    return true;
+  }
+
+  private vars(): { inputs: Record<string, unknown>; context: Record<string, unknown>; run: Record<string, unknown>; steps: Record<string, unknown> } {
     const steps: Record<string, unknown> = {};
     for (const s of this.run.steps) {
       steps[s.id] = s.result !== undefined ? { status: s.status, result: s.result } : { status: s.status };
@@ -180,7 +221,8 @@ export class RunEngine {
         return 'continue';
       }
     }
-    const resolved = this.run.literal_args ? validateLiteralArgs(spec) : resolveStepArgs(spec, vars);
+    const resolved = await this.agents.args(step, spec, vars);
+    if (await this.recordAgents(step, resolved.events)) return 'continue';
     if (!resolved.ok) {
       await this.failStep(step, resolved.error, 'failed');
       return 'continue';
@@ -189,7 +231,7 @@ export class RunEngine {
     const voided = step.approvals.some((a) => a.verdict === 'approve' && a.args_hash !== argsHash);
     step.args = resolved.args;
     step.args_hash = argsHash;
-    step.decision = decide(this.run.policy, {
+    const decision = decide(this.run.policy, {
       tool: { id: tool.id, mutating: tool.mutating, risk: tool.risk },
       args: resolved.args,
       actor: this.run.actor,
@@ -198,6 +240,9 @@ export class RunEngine {
       stepRequiresApproval: spec.approval === 'required',
       usage: { ...usage, limits: await this.host.governor?.limitCounts(tool.id) },
     });
+    const reviewed = await this.agents.review(step, decision, vars.steps);
+    step.decision = reviewed.decision;
+    if (await this.recordAgents(step, reviewed.events)) return 'continue';
     const effect = step.decision.effect;
 
     if (this.run.mode !== 'execute') return this.simulateStep(step, tool);
@@ -321,6 +366,8 @@ export class RunEngine {
       timeoutMs: deadline !== undefined ? deadline - now : undefined,
       fresh,
     });
+    // In a live run, a call whose integration is not live still runs simulated: record which it was.
+    if (outcome.mode) step.integration_mode = outcome.mode;
     let error = outcome.ok ? undefined : outcome.error;
     let retryable = outcome.ok ? false : outcome.retryable;
     if (outcome.ok && spec.verify) {
@@ -491,6 +538,6 @@ export class RunEngine {
     if (reason) this.run.reason = reason;
     this.run.ended_at = this.iso();
     for (const s of this.run.steps) if (s.status === 'pending') s.status = 'skipped';
-    await this.host.commit([...events, { type: `run.${status}`, message: reason ?? `Run ${status}`, actor }]);
+    await this.host.commit([...events, { type: `run.${status}`, message: reason ?? `Run ${status}`, actor }], { allSteps: true });
   }
 }

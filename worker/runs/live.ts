@@ -3,15 +3,22 @@ import type { Env } from '../env';
 import { createLiveExecutor, vendorOf } from '../integrations';
 import { liveSettings } from '../store/integrations';
 import type { LiveBackends } from './invoke';
+import { isK8sAction } from '../../k8s-relay/src/protocol';
+import { clusterBackend, isLiveCluster } from '../clusters/backend';
 
 /**
  * Where a tenant's live tool calls go: GitHub, Jira and PagerDuty tools to the vendor's API when
  * the tenant set that integration to live mode (credentials decrypted per call, cached briefly);
- * everything else runs simulated.
+ * Kubernetes tools to the relay of the cluster their `cluster` argument names, when the tenant
+ * registered that cluster; everything else runs simulated.
  */
 export function liveBackends(env: Env, db: DB): LiveBackends {
+  const clusters = clusterBackend(env);
   return {
-    async executorFor(tenantId, toolId) {
+    async executorFor(tenantId, toolId, args) {
+      if (isK8sAction(toolId)) {
+        return typeof args.cluster === 'string' && (await isLiveCluster(env, tenantId, args.cluster)) ? clusters.executorFor(tenantId, toolId) : undefined;
+      }
       const vendor = vendorOf(toolId);
       if (!vendor) return undefined;
       const settings = await liveSettings(env, db, tenantId, vendor);

@@ -70,6 +70,8 @@ export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Prom
         .onConflictDoUpdate({
           target: [runSteps.runId, runSteps.stepId],
           set: {
+            // The planner may insert steps before this one: its position moves, its id stays.
+            idx: row.idx,
             status: row.status,
             args: sql`excluded.args`,
             result: sql`excluded.result`,

@@ -1,6 +1,7 @@
+import type { AgentTrace, Review } from '../agents';
 import type { Decision } from '../policy/decide';
 import type { Policy } from '../policy/schema';
-import type { Runbook } from '../runbooks/types';
+import type { Runbook, RunbookStep } from '../runbooks/types';
 import type { IntegrationMode, ToolOperation } from '../tools/types';
 
 export type RunMode = 'execute' | 'dry_run' | 'shadow';
@@ -56,6 +57,39 @@ export interface StepState {
   /** A durable sleep (`core.wait`) or a retry backoff ends at this time. */
   wake_at?: string;
   compensation?: { tool: string; args: Record<string, unknown> | null; status: 'succeeded' | 'failed' | 'skipped'; result?: unknown; error?: string };
+  /** What the planner said about this step; `spec` only for a step it added (the runbook has none). */
+  plan?: { reason: string; added?: true; spec?: RunbookStep };
+  /**
+   * The agents' answers for this step, kept so that preparing it again (after an approval, a
+   * restart) asks no model twice: a second answer could differ, change the arguments and void the
+   * approval, and would be paid for twice. The toolcaller's arguments hold while the
+   * template-resolved arguments hash to `template_hash`; the review while the final arguments
+   * hash to its `args_hash`.
+   */
+  agent?: {
+    args?: { template_hash: string; args: Record<string, unknown> };
+    review?: { args_hash: string; review: Review };
+  };
+}
+
+/** A part of a model's answer that was refused (never executed) or corrected, and why. */
+export interface Hallucination {
+  agent: 'planner' | 'toolcaller';
+  kind: string;
+  /** The step the model named (may be one it invented). */
+  step_id: string;
+  tool: string;
+  /** The argument the model tried to change (toolcaller). */
+  arg?: string;
+  reason: string;
+  at: string;
+}
+
+/** One agent call of a run as stored and served by `GET /runs/{id}/trace`. */
+export interface TraceRecord extends AgentTrace {
+  /** 1, 2, … in call order within the run. */
+  seq: number;
+  at: string;
 }
 
 /** Everything a run needs, held in its Durable Object; D1 holds a mirror for listing. */
@@ -95,6 +129,10 @@ export interface RunState {
   literal_args?: boolean;
   /** Set when a tenant budget refused the run at creation: it fails before its first step, with this reason. */
   refused?: string;
+  /** Agent calls recorded so far (their records live beside the state, `trace:<seq>`). */
+  trace_seq?: number;
+  /** What the agents proposed that was refused or corrected. */
+  hallucinations?: Hallucination[];
 }
 
 export interface RunEvent {
@@ -105,6 +143,10 @@ export interface RunEvent {
   actor?: { type: string; id: string };
   run: Pick<RunView, 'status' | 'ended_at' | 'cost_usd' | 'tokens' | 'reason'>;
   step?: StepView;
+  /** `agent.called`: the call as recorded in the run's trace. */
+  trace?: TraceRecord;
+  /** `agent.hallucination`: what was refused, and why. */
+  hallucination?: Hallucination;
 }
 
 export interface StepView {
@@ -123,6 +165,8 @@ export interface StepView {
   started_at?: string;
   ended_at?: string;
   compensation?: StepState['compensation'];
+  /** The planner's reason for the step, and whether it added the step to the runbook's own. */
+  plan?: { reason: string; added: boolean };
 }
 
 export interface RunView {
@@ -142,6 +186,8 @@ export interface RunView {
   cost_usd: number;
   tokens: number;
   steps: StepView[];
+  /** Present when an agent proposed something that was refused or corrected. */
+  hallucinations?: Hallucination[];
 }
 
 export function stepView(s: StepState): StepView {
@@ -161,6 +207,7 @@ export function stepView(s: StepState): StepView {
     ...(s.started_at ? { started_at: s.started_at } : {}),
     ...(s.ended_at ? { ended_at: s.ended_at } : {}),
     ...(s.compensation ? { compensation: s.compensation } : {}),
+    ...(s.plan ? { plan: { reason: s.plan.reason, added: s.plan.added === true } } : {}),
   };
 }
 
@@ -182,5 +229,6 @@ export function runView(r: RunState): RunView {
     cost_usd: r.cost_usd,
     tokens: r.tokens,
     steps: r.steps.map(stepView),
+    ...(r.hallucinations?.length ? { hallucinations: r.hallucinations } : {}),
   };
 }

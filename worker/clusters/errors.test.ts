@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DEADLINE_MS, MAX_DEFAULT_DEADLINE_MS, deadlineFor, toolErrorOf } from './errors';
+import { EMPTY_META, expired, statusOf, type PendingRequest } from './relay-state';
+
+describe('toolErrorOf', () => {
+  it("names the cluster, the action and the code of a relay's refusal, with what to do", () => {
+    const err = toolErrorOf('prod-eu', 'k8s.drain_node', {
+      code: 'action_not_allowed',
+      message: 'k8s.drain_node is not allowed by this relay (ALLOWED_ACTIONS: k8s.get_node)',
+      retryable: false,
+      origin: 'relay',
+    });
+    expect(err.message).toBe(
+      'relay for cluster "prod-eu" refused k8s.drain_node: k8s.drain_node is not allowed by this relay (ALLOWED_ACTIONS: k8s.get_node) (action_not_allowed); widen the relay\'s ALLOWED_ACTIONS if this action should run there',
+    );
+    expect(err).toMatchObject({ retryable: false, code: 'action_not_allowed' });
+  });
+
+  it("keeps the relay's retryability for failures of the cluster itself", () => {
+    const err = toolErrorOf('prod-eu', 'k8s.drain_node', { code: 'pdb_blocked', message: 'PodDisruptionBudget payments/api allows no disruption', retryable: true, origin: 'relay' });
+    expect(err.message).toBe('cluster "prod-eu": k8s.drain_node failed: PodDisruptionBudget payments/api allows no disruption (pdb_blocked)');
+    expect(err.retryable).toBe(true);
+  });
+
+  it("passes the hub's own messages through (they already name the cluster)", () => {
+    const err = toolErrorOf('prod-eu', 'k8s.get_node', { code: 'relay_not_connected', message: 'relay for cluster "prod-eu" is not connected (no relay has connected yet)', retryable: true, origin: 'hub' });
+    expect(err.message).toBe('relay for cluster "prod-eu" is not connected (no relay has connected yet)');
+  });
+});
+
+describe('deadlineFor', () => {
+  const now = 1_000_000;
+  it("uses the step's remaining timeout", () => {
+    expect(deadlineFor({}, 90_000, now)).toBe(now + 90_000);
+    expect(deadlineFor({ timeout: '1h' }, 90_000, now)).toBe(now + 90_000);
+  });
+  it("without one: the default, stretched for a drain's own timeout, capped below the alarm limit", () => {
+    expect(deadlineFor({}, undefined, now)).toBe(now + DEFAULT_DEADLINE_MS);
+    expect(deadlineFor({ timeout: '12m' }, undefined, now)).toBe(now + 13 * 60_000);
+    expect(deadlineFor({ timeout: '2h' }, undefined, now)).toBe(now + MAX_DEFAULT_DEADLINE_MS);
+  });
+});
+
+describe('relay state', () => {
+  const pending = (sentAt: number | null): PendingRequest => ({
+    id: 'rq_1',
+    key: 'run_1:drain:1',
+    cluster: 'prod-eu',
+    argsHash: 'h',
+    request: { type: 'request', id: 'rq_1', idempotency_key: 'run_1:drain:1', action: 'k8s.drain_node', args: {}, deadline_ms: 1, signature: '0'.repeat(64) },
+    tokenHash: 't',
+    deadlineMs: 1,
+    createdAt: 0,
+    sentAt,
+    sends: sentAt === null ? 0 : 1,
+  });
+  const meta = { ...EMPTY_META, connectedAt: Date.parse('2026-05-01T10:00:00Z'), lastClose: { code: 1006, reason: '' } };
+
+  it('an unanswered request that never left says the relay is not connected, and since when', () => {
+    expect(expired(pending(null), meta, Date.parse('2026-05-01T10:05:00Z'), false)).toEqual({
+      ok: false,
+      error: { code: 'relay_not_connected', message: 'relay for cluster "prod-eu" is not connected (last seen 2026-05-01T10:05:00.000Z, closed with 1006)', retryable: true, origin: 'hub' },
+    });
+  });
+
+  it('a request the relay took and never answered says whether it is still connected', () => {
+    const out = expired(pending(5), meta, null, true);
+    expect(out).toMatchObject({ ok: false, error: { code: 'deadline_exceeded', retryable: true } });
+    expect(!out.ok && out.error.message).toContain('the relay is connected but did not answer');
+  });
+
+  it('status before any relay connected', () => {
+    expect(statusOf(EMPTY_META, { connected: false, lastSeenMs: null, pending: 0 })).toMatchObject({ connected: false, relay_version: null, health: null, api_server_reachable: null, last_seen_at: null });
+  });
+});
