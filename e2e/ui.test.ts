@@ -82,6 +82,9 @@ describe('the UI (Chromium)', () => {
 
   it('signs in, starts a sample runbook, follows it live, approves the waiting step and sees it succeed', async () => {
     await signIn(adminKey);
+    // Signing in lands on the dashboard; the runbooks are one click away.
+    await page.waitForURL((u) => u.pathname === '/');
+    await byTestId('nav-runbooks').click();
     await page.waitForURL(/\/runbooks$/);
 
     // The sample runbooks seeded by bootstrap are listed.

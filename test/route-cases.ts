@@ -120,6 +120,7 @@ export const CASES: Case[] = [
 
   { route: 'GET /runbooks', allowed: from('viewer'), call: () => ({ path: '/runbooks' }) },
   { route: 'POST /runbooks', allowed: from('sre'), call: (f) => ({ path: '/runbooks', method: 'POST', yaml: runbookYaml(f.fresh('new-book')) }) },
+  { route: 'POST /runbooks/validate', allowed: from('sre'), call: () => ({ path: '/runbooks/validate', method: 'POST', yaml: runbookYaml('checked-only') }) },
   { route: 'GET /runbooks/{id}', allowed: from('viewer'), call: (f) => ({ path: `/runbooks/${f.runbookId}` }) },
   { route: 'PUT /runbooks/{id}', allowed: from('sre'), call: (f) => ({ path: `/runbooks/${f.runbookId}`, method: 'PUT', yaml: runbookYaml('matrix-target') }) },
   {
@@ -158,6 +159,9 @@ export const CASES: Case[] = [
   { route: 'GET /policies/{id}/diff', allowed: from('viewer'), call: (f) => ({ path: `/policies/${f.policyId}/diff?against=${f.policyId}` }) },
   { route: 'POST /policies/{id}/simulate', allowed: from('sre'), call: (f) => ({ path: `/policies/${f.policyId}/simulate`, method: 'POST', json: { runs: 5 } }) },
   { route: 'POST /policies/{id}/activate', allowed: from('admin'), call: (f) => ({ path: `/policies/${f.policyId}/activate`, method: 'POST', json: {} }) },
+
+  { route: 'GET /analytics', allowed: from('viewer'), call: () => ({ path: '/analytics' }) },
+  { route: 'GET /analytics/summary', allowed: from('viewer'), call: () => ({ path: '/analytics/summary' }) },
 
   { route: 'GET /audit', allowed: from('viewer'), call: () => ({ path: '/audit' }) },
   { route: 'GET /audit/verify', allowed: from('viewer'), call: () => ({ path: '/audit/verify' }) },

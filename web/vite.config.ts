@@ -1,9 +1,11 @@
 /// <reference types="vitest/config" />
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
+import { firstLoadBudget } from './scripts/first-load-budget.mjs';
 
 export default defineConfig({
-  plugins: [sveltekit()],
+  // The build prints the first page's JavaScript (gzipped) and fails over the 200 KB budget.
+  plugins: [sveltekit(), firstLoadBudget()],
   // The bundler's plugin-timing report is noise in `npm start` output.
   build: { rolldownOptions: { checks: { pluginTimings: false } } },
   server: {
@@ -12,8 +14,9 @@ export default defineConfig({
     proxy: { '/api': { target: 'http://localhost:8787', ws: true } },
   },
   test: {
-    // Pure modules only (live socket, run state, form reading); components are left to browser tests.
-    include: ['src/**/*.test.ts'],
+    // Pure modules only (live socket, run state, form reading, charts' scales); components are left
+    // to the browser tests.
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.mjs'],
     environment: 'node',
   },
 });

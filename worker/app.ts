@@ -5,6 +5,7 @@ import { rateLimit, rateLimitByAddress } from './auth/rate-limit';
 import type { AppEnv } from './env';
 import { ApiError, errorBody, handleError } from './lib/errors';
 import { newId } from './lib/crypto';
+import { analyticsRoutes } from './routes/analytics';
 import { auditRoutes } from './routes/audit';
 import { bootstrapRoutes } from './routes/bootstrap';
 import { DOCS_HTML, metaRoutes } from './routes/meta';
@@ -77,6 +78,7 @@ export function buildApp() {
   mount(api, toolRoutes);
   mount(api, policyRoutes);
   mount(api, auditRoutes);
+  mount(api, analyticsRoutes);
   mount(api, clusterRoutes);
 
   const app = new OpenAPIHono<AppEnv>();

@@ -158,8 +158,7 @@ export const KeySchema = z
     created_at: z.string(),
     last_used_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
-  })
-  .openapi('ApiKey');
+  });
 
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 

@@ -4,7 +4,7 @@ import { audit, route, router } from '../api/route';
 import { CreatedDocSchema, IdParam, RunbookSummarySchema, listOf } from '../api/schemas';
 import { requireRole } from '../auth/middleware';
 import { makeDb } from '../db/client';
-import { archiveRunbook, createRunbook, getRunbook, listRunbooks, updateRunbook } from '../store/runbooks';
+import { archiveRunbook, createRunbook, getRunbook, listRunbooks, updateRunbook, validateRunbook } from '../store/runbooks';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
 const RunbookDetail = RunbookSummarySchema.extend({
@@ -23,6 +23,22 @@ export const runbookRoutes = router()
       const created = await createRunbook(makeDb(c.env.DB), p.tenantId, yaml, p.actor.id);
       await audit(c, { action: 'runbook.created', resource: { type: 'runbook', id: created.id }, data: created });
       return c.json(created, 201);
+    },
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/runbooks/validate',
+      summary: 'Check runbook YAML without saving it (the editor\'s live check)',
+      tags: ['runbooks'],
+      body: z.object({ yaml: z.string() }),
+      rawBody: YAML_TYPES,
+      response: z.object({ ok: z.literal(true), name: z.string() }).openapi('RunbookValidation'),
+    }),
+    async (c) => {
+      requireRole(c.get('principal'), 'sre', 'validate runbooks');
+      const spec = validateRunbook(await readYamlDocument(c));
+      return c.json({ ok: true as const, name: spec.metadata.name }, 200);
     },
   )
   .openapi(

@@ -20,7 +20,7 @@ class FakeSocket {
   }
 }
 
-const run = (status: Run['status']): Run => ({ id: 'r1', runbook: 'rb', status, mode: 'execute', created_at: '', cost_usd: 0, tokens: 0, steps: [] });
+const run = (status: Run['status']): Run => ({ id: 'r1', runbook: 'rb', runbook_version: 1, status, mode: 'execute', inputs: {}, context: {}, created_at: '', cost_usd: 0, tokens: 0, steps: [] });
 
 function start(status: () => Run['status']) {
   const seen: string[] = [];
@@ -88,6 +88,22 @@ describe('LiveRun', () => {
     other.live.stop();
     expect(other.socket(1).closed).toBe(true);
     vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it('reconnects at once when asked (back online), without a second socket while one is open', () => {
+    const { live, socket } = start(() => 'running');
+    socket(0).send(event(4, 'step.started'));
+    socket(0).onclose?.();
+    vi.advanceTimersByTime(500);
+    expect(FakeSocket.all).toHaveLength(1);
+    live.reconnectNow();
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(socket(1).url).toMatch(/\?after=4$/);
+    // The pending backoff timer was dropped: no third socket when it would have fired.
+    vi.advanceTimersByTime(5000);
+    expect(FakeSocket.all).toHaveLength(2);
+    live.reconnectNow();
     expect(FakeSocket.all).toHaveLength(2);
   });
 });

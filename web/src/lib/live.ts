@@ -42,6 +42,17 @@ export class LiveRun {
     return this.#lastSeq;
   }
 
+  /**
+   * Skips the rest of the backoff (the browser is back online, or the tab visible again): a socket
+   * that is waiting to reconnect connects now. A live socket is left alone.
+   */
+  reconnectNow(): void {
+    if (this.#stopped || this.#socket || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#connect();
+  }
+
   /** Closes the socket for good (leaving the page, or showing another run). */
   stop(): void {
     this.#stopped = true;
@@ -93,7 +104,10 @@ export class LiveRun {
     const delay = BACKOFF_MS[Math.min(this.#failures, BACKOFF_MS.length - 1)];
     this.#failures += 1;
     this.#options.onState?.('reconnecting');
-    this.#timer = setTimeout(() => this.#connect(), delay);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#connect();
+    }, delay);
   }
 }
 

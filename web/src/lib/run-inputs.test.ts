@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultText, fieldErrors, readContext, readInputs } from './run-inputs';
+import { defaultText, fieldErrors, readContext, readExpected, readInputs } from './run-inputs';
 import type { RunbookInput } from './types';
 
 const specs: Record<string, RunbookInput> = {
@@ -74,5 +74,22 @@ describe('defaultText', () => {
     expect(defaultText({ type: 'string', default: 'prod-eu' })).toBe('prod-eu');
     expect(defaultText({ type: 'object', default: { a: 1 } })).toBe('{\n  "a": 1\n}');
     expect(defaultText({ type: 'number' })).toBe('');
+  });
+});
+
+describe('readExpected', () => {
+  it('reads an expected plan for a shadow run, and nothing from an empty box', () => {
+    expect(readExpected('')).toEqual({});
+    expect(readExpected('[{"tool": "k8s.cordon_node", "args": {"node": "n1"}}, {"tool": "jira.create_issue"}]')).toEqual({
+      expected: [{ tool: 'k8s.cordon_node', args: { node: 'n1' } }, { tool: 'jira.create_issue' }],
+    });
+  });
+
+  it('refuses anything but an array of steps with a tool', () => {
+    for (const text of ['{"tool": "x"}', '[{"args": {}}]', '[{"tool": "x", "args": [1]}]', 'not json']) expect(readExpected(text)).toHaveProperty('error');
+  });
+
+  it('places the server\'s problems with the plan on its box', () => {
+    expect(fieldErrors([{ path: 'expected[0].tool', message: 'unknown tool' }]).byField).toEqual({ expected: ['unknown tool'] });
   });
 });

@@ -4,6 +4,7 @@ import type { ErrorDetail, RunbookInput } from './types';
 export const inputField = (name: string) => `input.${name}`;
 export const CONTEXT_FIELD = 'context';
 export const MODE_FIELD = 'mode';
+export const EXPECTED_FIELD = 'expected';
 
 /** What a field shows before the user types: the input's default, as text. */
 export function defaultText(spec: RunbookInput): string {
@@ -70,6 +71,20 @@ export function readContext(text: string): { context: Record<string, unknown> } 
 }
 
 /**
+ * The expected plan of a shadow run: empty is none (the server may compare with a past run), else a
+ * JSON array of `{ tool, args? }`.
+ */
+export function readExpected(text: string): { expected?: { tool: string; args?: Record<string, unknown> }[] } | { error: string } {
+  if (text.trim() === '') return {};
+  const value = parseJson(text);
+  const fits =
+    Array.isArray(value) &&
+    value.every((s) => isObject(s) && !Array.isArray(s) && typeof (s as { tool?: unknown }).tool === 'string' && ((s as { args?: unknown }).args === undefined || (isObject((s as { args?: unknown }).args) && !Array.isArray((s as { args?: unknown }).args))));
+  if (!fits) return { error: 'Must be a JSON array of steps, e.g. [{"tool": "k8s.cordon_node", "args": {"node": "node-7"}}]' };
+  return { expected: value as { tool: string; args?: Record<string, unknown> }[] };
+}
+
+/**
  * Sorts the server's validation details onto the form's fields (`inputs.node` → the `node` field,
  * `context.*` → the context box); whatever matches no field is returned in `rest`.
  */
@@ -88,6 +103,7 @@ function fieldOf(path: string): string | undefined {
   const input = /^inputs(?:\.([^.[\]]+)|\["([^"]+)"\])/.exec(path);
   if (input) return inputField(input[1] ?? input[2] ?? '');
   if (/^context\b/.test(path)) return CONTEXT_FIELD;
+  if (/^expected\b/.test(path)) return EXPECTED_FIELD;
   if (path === 'mode') return MODE_FIELD;
   return undefined;
 }

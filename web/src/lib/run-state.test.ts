@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { applyEvent, isTerminal, withReviewedStep } from './run-state';
 import type { Run, Step } from './types';
 
-const step = (id: string, status: Step['status'] = 'pending'): Step => ({ id, tool: 'core.wait', status, args: {}, attempts: 0 });
+const step = (id: string, status: Step['status'] = 'pending'): Step => ({ id, tool: 'core.wait', status, args: {}, attempts: 0, approvals: [] });
 
 const run: Run = {
   id: 'run_1',
   runbook: 'node-not-ready',
+  runbook_version: 1,
   status: 'running',
+  inputs: {},
+  context: {},
   mode: 'execute',
   created_at: '2026-01-01T00:00:00Z',
   cost_usd: 0,

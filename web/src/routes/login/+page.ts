@@ -8,5 +8,11 @@ export const load: PageLoad = async ({ fetch, url }) => {
   // Someone already signed in has nothing to do here.
   const session = await createClient(fetch).me().catch(() => null);
   if (session) redirect(307, next);
-  return { next };
+  // A failed single sign-on comes back here with the provider's (or our) reason.
+  const ssoError = url.searchParams.get('error');
+  return {
+    next,
+    tenant: url.searchParams.get('tenant') ?? '',
+    ssoError: ssoError ? { code: ssoError, description: url.searchParams.get('error_description') ?? '' } : null,
+  };
 };

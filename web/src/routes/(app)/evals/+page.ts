@@ -1,0 +1,13 @@
+import { createClient, isMissingRoute } from '$lib/api';
+import { loadError } from '$lib/errors';
+import type { PageLoad } from './$types';
+
+export const load: PageLoad = async ({ fetch }) => {
+  try {
+    const { items } = await createClient(fetch).listEvals();
+    return { reports: items, available: true };
+  } catch (e) {
+    if (isMissingRoute(e)) return { reports: [], available: false };
+    return loadError(e);
+  }
+};

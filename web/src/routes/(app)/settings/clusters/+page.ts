@@ -1,0 +1,14 @@
+import { createClient, isMissingRoute } from '$lib/api';
+import { loadError } from '$lib/errors';
+import type { PageLoad } from './$types';
+
+export const load: PageLoad = async ({ fetch, depends }) => {
+  depends('app:clusters');
+  try {
+    const { items } = await createClient(fetch).listClusters();
+    return { clusters: items, available: true };
+  } catch (e) {
+    if (isMissingRoute(e)) return { clusters: [], available: false };
+    return loadError(e);
+  }
+};

@@ -1,0 +1,9 @@
+import { createClient } from '$lib/api';
+import { loadError } from '$lib/errors';
+import type { PageLoad } from './$types';
+
+export const load: PageLoad = async ({ fetch, depends }) => {
+  depends('app:keys');
+  const { items } = await createClient(fetch).listKeys().catch(loadError);
+  return { keys: items };
+};
