@@ -17,6 +17,10 @@ export default defineConfig(async () => {
             SESSION_SECRET: 'test-session-secret',
             // Pinned: a developer's .dev.vars may name a real provider; tests never call one.
             LLM_PROVIDER: 'stub',
+            // Test-only keys: the audit checkpoints' Ed25519 signing key, the metrics scrape token.
+            AUDIT_SIGNING_KEY: 'MC4CAQAwBQYDK2VwBCIEIEmr3wyh3fLLp08gxw/RFKjoS0mwEA+spwtYce59H2hB',
+            METRICS_TOKEN: 'test-metrics-token-not-secret',
+            LOG_LEVEL: 'warn',
             SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
           },
         },

@@ -1,84 +1,159 @@
 import { DurableObject } from 'cloudflare:workers';
-import { and, desc, eq, inArray } from 'drizzle-orm';
-import { GENESIS_HASH, sealEntry, type AuditEntry, type AuditInput } from '../worker/audit/chain';
-import { auditKeys } from '../worker/audit/keys';
+import type { AuditInput } from '../worker/audit/chain';
+import { auditOrigin } from '../worker/audit/config';
+import { toHexHash } from '../worker/audit/merkle';
+import {
+  checkpointView,
+  consistency,
+  inclusion,
+  signingKeyView,
+  type Answer,
+  type CheckpointView,
+  type ConsistencyView,
+  type InclusionView,
+  type SigningKeyView,
+} from '../worker/audit/proofs';
+import { AuditStore } from '../worker/audit/store';
+import { AuditWriter } from '../worker/audit/writer';
 import { makeDb } from '../worker/db/client';
-import { auditLog } from '../worker/db/schema';
 import type { Env } from '../worker/env';
+import { registerSecrets } from '../worker/observability/log';
+
+export interface TreeHeadView {
+  tenant: string;
+  origin: string;
+  tree_size: number;
+  root_hash: string;
+  /** Entries adopted from D1 when the tree was first built (written before it existed). */
+  adopted: number;
+  latest_checkpoint?: CheckpointView;
+  /** Whether checkpoints are being signed (AUDIT_SIGNING_KEY is set and usable). */
+  signing: boolean;
+}
+
+export interface CheckpointPage {
+  origin: string;
+  items: CheckpointView[];
+  keys: SigningKeyView[];
+}
 
 /**
- * The single writer of one tenant's audit log: it assigns `seq` and chains each entry to the
- * previous one. Appends are serialised in memory; the chain head is re-read from D1 whenever
- * the object starts, so D1 stays the only record.
+ * The single writer of one tenant's audit log. It assigns `seq`, chains each entry (HMAC), adds it
+ * to the tenant's RFC 6962 Merkle tree and signs checkpoints; its own SQLite storage holds the chain
+ * head, the tree and the checkpoints, and D1 gets a copy of every entry (worker/audit/writer.ts).
+ * All calls go through one lock, so the log is only ever changed by one call at a time.
  */
 export class AuditDO extends DurableObject<Env> {
-  private head: { seq: number; hash: string } | undefined;
+  private readonly store: AuditStore;
+  private readonly writer: AuditWriter;
   private lock: Promise<unknown> = Promise.resolve();
+  /** The alarm as last set or read (undefined: not known), so an append does not read it each time. */
+  private alarmAt: number | null | undefined;
 
-  async append(tenantId: string, inputs: AuditInput[]): Promise<number[]> {
-    const run = () => this.appendNow(tenantId, inputs);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    registerSecrets(env); // this object's logs are scrubbed of the deployment's secrets too
+    this.store = new AuditStore(ctx.storage);
+    this.writer = new AuditWriter(env, this.store, makeDb(env.DB), (at) => this.armAlarm(at));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        this.writer.reset(); // read storage again next time rather than trust memory
+        throw err;
+      }
+    };
     const next = this.lock.then(run, run);
     this.lock = next.catch(() => undefined);
     return next;
   }
 
-  private async appendNow(tenantId: string, inputs: AuditInput[]): Promise<number[]> {
-    if (inputs.length === 0) return [];
-    const db = makeDb(this.env.DB);
-    const keys = auditKeys(this.env);
-    if (!this.head) {
-      const [last] = await db
-        .select({ seq: auditLog.seq, hash: auditLog.hash })
-        .from(auditLog)
-        .where(eq(auditLog.tenantId, tenantId))
-        .orderBy(desc(auditLog.seq))
-        .limit(1);
-      this.head = last ?? { seq: 0, hash: GENESIS_HASH };
+  /** Arms the alarm for `at` unless an earlier one is already set. */
+  private async armAlarm(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || at < this.alarmAt) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
     }
-    // A retried append (same source keys) is recorded once.
-    const sourceKeys = inputs.map((i) => i.source_key).filter((k): k is string => !!k);
-    const seen = new Set<string>();
-    for (let i = 0; i < sourceKeys.length; i += 90) {
-      const rows = await db
-        .select({ key: auditLog.sourceKey })
-        .from(auditLog)
-        .where(and(eq(auditLog.tenantId, tenantId), inArray(auditLog.sourceKey, sourceKeys.slice(i, i + 90))));
-      for (const r of rows) if (r.key) seen.add(r.key);
-    }
-    const fresh = inputs.filter((i) => !i.source_key || !seen.has(i.source_key));
-    if (fresh.length === 0) return [];
-    let { seq, hash } = this.head;
-    const sealed: (AuditEntry & { source_key?: string })[] = [];
-    for (const input of fresh) {
-      const entry = await sealEntry(keys.current, tenantId, ++seq, hash, input);
-      hash = entry.hash;
-      sealed.push({ ...entry, source_key: input.source_key });
-    }
-    const rows = sealed.map((e) => ({
-      tenantId,
-      seq: e.seq,
-      ts: e.ts,
-      actorType: e.actor.type,
-      actorId: e.actor.id,
-      action: e.action,
-      resourceType: e.resource.type,
-      resourceId: e.resource.id,
-      data: JSON.stringify(e.data),
-      prevHash: e.prev_hash,
-      hash: e.hash,
-      keyId: e.key_id,
-      sourceKey: e.source_key ?? null,
-    }));
-    try {
-      // D1 limits bound parameters per statement; 13 columns × 7 rows stays under 100.
-      const statements = [];
-      for (let i = 0; i < rows.length; i += 7) statements.push(db.insert(auditLog).values(rows.slice(i, i + 7)));
-      await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
-    } catch (err) {
-      this.head = undefined; // re-read the head next time rather than trust memory
-      throw err;
-    }
-    this.head = { seq, hash };
-    return sealed.map((e) => e.seq);
+  }
+
+  async append(tenantId: string, inputs: AuditInput[]): Promise<number[]> {
+    return this.exclusive(() => this.writer.append(tenantId, inputs));
+  }
+
+  /** Retries the copy to D1, and signs the checkpoint that became due by time. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = undefined; // this one has fired
+    await this.exclusive(async () => {
+      const head = this.store.head();
+      if (!head) return;
+      await this.writer.load(head.tenant);
+      await this.writer.mirror();
+      await this.writer.checkpointIfDue();
+    });
+  }
+
+  async head(tenantId: string): Promise<TreeHeadView> {
+    return this.exclusive(async () => {
+      const { head, tree } = await this.writer.load(tenantId);
+      const latest = this.store.latestCheckpoint();
+      return {
+        tenant: tenantId,
+        origin: auditOrigin(this.env, tenantId),
+        tree_size: tree.size,
+        root_hash: toHexHash(tree.root()),
+        adopted: head.adopted,
+        ...(latest ? { latest_checkpoint: checkpointView(latest) } : {}),
+        signing: (await this.writer.signingKey()) !== undefined,
+      };
+    });
+  }
+
+  /** Makes sure a checkpoint covers every entry (when signing is on), then returns the head. */
+  async checkpointNow(tenantId: string): Promise<TreeHeadView> {
+    await this.exclusive(() => this.writer.checkpointNow(tenantId));
+    return this.head(tenantId);
+  }
+
+  /**
+   * What an export needs first: a checkpoint covering every entry (when signing is on), the tree
+   * size the export stops at, and the keys that signed its checkpoints in order of first use.
+   */
+  async exportStart(tenantId: string): Promise<{ head: TreeHeadView; keys: SigningKeyView[] }> {
+    const head = await this.checkpointNow(tenantId);
+    const keys = this.store.keysInUse(head.tree_size).map((k) => signingKeyView(head.origin, k));
+    return { head, keys };
+  }
+
+  async checkpoints(tenantId: string, afterSize: number, limit: number, maxSize?: number): Promise<CheckpointPage> {
+    return this.exclusive(async () => {
+      await this.writer.load(tenantId);
+      const origin = auditOrigin(this.env, tenantId);
+      return {
+        origin,
+        items: this.store.checkpoints(afterSize, limit, maxSize).map(checkpointView),
+        keys: this.store.signingKeys().map((k) => signingKeyView(origin, k)),
+      };
+    });
+  }
+
+  async inclusionProof(tenantId: string, seq: number, treeSize?: number): Promise<Answer<InclusionView>> {
+    return this.exclusive(async () => inclusion(this.store, await this.writer.load(tenantId), seq, treeSize));
+  }
+
+  async consistencyProof(tenantId: string, from: number, to?: number): Promise<Answer<ConsistencyView>> {
+    return this.exclusive(async () => consistency(this.store, await this.writer.load(tenantId), from, to));
+  }
+
+  /** Leaf hashes (hex) of entries `fromSeq`…, for comparing D1's rows with the tree. */
+  async leafHashes(tenantId: string, fromSeq: number, limit: number): Promise<string[]> {
+    return this.exclusive(async () => {
+      const { tree } = await this.writer.load(tenantId);
+      if (fromSeq > tree.size) return [];
+      return this.store.leafHashes(fromSeq, limit).map(toHexHash);
+    });
   }
 }

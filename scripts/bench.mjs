@@ -20,6 +20,16 @@ const GOAL_P50_MS = 3;
 const DECIDE_GOAL = { p50_us: 20, p99_us: 200 };
 const DECIDE_SAMPLES = QUICK ? 50_000 : 200_000;
 
+/** The offline audit verifier (scripts/bench/audit-verify.ts) on a generated, signed export. */
+async function auditVerifyPhase() {
+  const { build } = await import('esbuild');
+  const out = path.join(ROOT, 'node_modules', '.cache', 'agentrunbook-bench', 'audit-verify.mjs');
+  await build({ entryPoints: [path.join(ROOT, 'scripts', 'bench', 'audit-verify.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
+  const { benchAuditVerify } = await import(`${out}?t=${Date.now()}`);
+  const r = await benchAuditVerify(QUICK ? 50_000 : 200_000);
+  return { ...r, goal: { min_entries_per_s: 150_000, met: r.ok && r.entries_per_s >= 150_000 } };
+}
+
 /** Builds scripts/bench/decide.ts (TypeScript, imports the Worker's policy code) and runs it here. */
 async function decidePhase() {
   const { build } = await import('esbuild');
@@ -242,6 +252,10 @@ async function concurrentPhase(api, runbook) {
 // ---------------------------------------------------------------------------------------------
 // Output
 
+function auditRows(a) {
+  return a ? [['Audit verifier (offline)', `${a.entries_per_s} entries/s (goal ≥ 150,000: ${a.goal.met ? 'met' : 'NOT met'}; ${a.entries} entries, HMAC chain + Merkle tree + Ed25519 checkpoints)`]] : [];
+}
+
 function decideRows(d) {
   return [
     ['Policy decision p50', `${d.p50_us} µs   (goal ≤ ${d.goal.p50_us} µs: ${d.goal.met ? 'met' : 'NOT met'}; Cedar publishes 4–11 µs, Rego 76–676 µs)`],
@@ -268,6 +282,7 @@ function printTable(result) {
     ['Concurrent run duration', `p50 ${c.run_duration_ms.p50} ms, p99 ${c.run_duration_ms.p99} ms (created → ended)`],
     null,
     ...decideRows(result.policy_decision),
+    ...auditRows(result.audit_verify),
   ];
   const w = Math.max(...rows.filter(Boolean).map((r) => r[0].length));
   const line = '─'.repeat(w + 2) + '┼' + '─'.repeat(72);
@@ -286,10 +301,12 @@ async function main() {
   const loadBefore = os.loadavg().map((x) => round(x, 2));
   log(`Policy decisions: ${DECIDE_SAMPLES} calls of decide() under policies/default.yaml`);
   const policyDecision = await decidePhase();
-  if (process.argv.includes('--decide-only')) {
-    const line = '─'.repeat(24) + '┼' + '─'.repeat(72);
+  log('Audit verifier: a generated, signed export checked offline');
+  const auditVerify = await auditVerifyPhase();
+  if (process.argv.includes('--decide-only') || process.argv.includes('--in-process')) {
+    const line = '─'.repeat(28) + '┼' + '─'.repeat(72);
     console.log('\n' + line);
-    for (const r of decideRows(policyDecision)) console.log(` ${r[0].padEnd(22)} │ ${r[1]}`);
+    for (const r of [...decideRows(policyDecision), ...auditRows(auditVerify)]) console.log(` ${r[0].padEnd(26)} │ ${r[1]}`);
     console.log(line);
     return;
   }
@@ -357,6 +374,7 @@ async function main() {
       sequential,
       concurrent,
       policy_decision: policyDecision,
+      audit_verify: auditVerify,
       notes: [
         'Timestamps are ISO strings with 1 ms resolution (and workerd only advances the clock on I/O), so per-step values are whole milliseconds; the (ended_at − started_at)/20 mean is the finer-grained figure.',
         'Per-step overhead = time from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events.',

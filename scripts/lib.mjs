@@ -1,7 +1,7 @@
 // Shared by scripts/start.mjs, the end-to-end tests and the benchmark: prepares local state
 // and runs `wrangler dev` the way `npm start` does.
 import { spawn, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,10 @@ export function ensureDevVars(file = path.join(ROOT, '.dev.vars')) {
     SESSION_SECRET: () => random(32),
     // 32 bytes for AES-256-GCM of stored credentials.
     SECRETS_KEY: () => randomBytes(32).toString('base64'),
+    // Ed25519 private key (PKCS#8, base64) that signs the audit log's checkpoints.
+    AUDIT_SIGNING_KEY: () => generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+    // What Prometheus sends to scrape GET /api/v1/metrics (Authorization: Bearer …).
+    METRICS_TOKEN: () => random(24),
   };
   let changed = false;
   for (const [name, make] of Object.entries(want)) {

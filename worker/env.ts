@@ -21,6 +21,12 @@ export interface Env {
   AUDIT_KEY_ID?: string;
   /** Signs session cookies. */
   SESSION_SECRET?: string;
+  /** Bearer token of `GET /api/v1/metrics` (Prometheus scrape). */
+  METRICS_TOKEN?: string;
+  /** `info` (default) or `warn`: request log lines below 5xx are dropped at `warn`. */
+  LOG_LEVEL?: string;
+  /** Ed25519 key (JWK or PKCS#8) that signs audit checkpoints; see worker/audit/config.ts for the rest. */
+  AUDIT_SIGNING_KEY?: string;
   /** 32 bytes, base64: the AES-256-GCM key of stored credentials (worker/lib/secrets.ts). */
   SECRETS_KEY?: string;
   /** One-time token that allows `POST /api/v1/bootstrap` to create the first tenant. */

@@ -1,5 +1,6 @@
 import { canonicalJson, hmacHex } from '../lib/crypto';
 import { redact } from '../lib/redact';
+import { hashLeaf, type Hash } from './merkle';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -46,11 +47,20 @@ export async function sealEntry(
     actor: input.actor,
     action: input.action,
     resource: input.resource,
-    data: redact(input.data ?? {}) as Record<string, unknown>,
+    // Through JSON, so the entry hashed is exactly the entry stored (D1 keeps `data` as JSON text).
+    data: JSON.parse(JSON.stringify(redact(input.data ?? {}))) as Record<string, unknown>,
     prev_hash: prevHash,
     key_id: key.id,
   };
   return { ...body, hash: await entryHash(key.secret, body) };
+}
+
+/**
+ * The entry's leaf in the tenant's Merkle tree: SHA-256(0x00 ‖ canonical JSON of the whole entry,
+ * `hash` included). The export writes each entry as exactly these bytes, one per line.
+ */
+export function entryLeafHash(entry: AuditEntry): Hash {
+  return hashLeaf(canonicalJson(entry));
 }
 
 export interface VerifyState {

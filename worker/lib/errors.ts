@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
+import { errorFields, log } from '../observability/log';
 import type { SourceError } from '../runbooks/types';
 
 const STATUS = {
@@ -100,7 +101,7 @@ export function handleError(err: unknown, c: Context): Response {
     const details = err.status === 400 ? [{ path: '(body)', message }] : undefined;
     return c.json(errorBody(code, message, requestId, details), err.status);
   }
-  // Unknown failures are logged with the request id and answered without internals.
-  console.error(JSON.stringify({ level: 'error', request_id: requestId, message: String(err), stack: err instanceof Error ? err.stack : undefined }));
+  // Unknown failures are logged (redacted, with the request id and trace) and answered without internals.
+  log.error('unhandled error', { request_id: requestId, method: c.req.method, path: new URL(c.req.url).pathname, error: errorFields(err) });
   return c.json(errorBody('internal', 'Internal error', requestId), 500);
 }
