@@ -5,6 +5,7 @@ import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
 import { LedgerInvoker, type LedgerRow, type ToolInvoker } from '../worker/runs/invoke';
 import { liveBackends } from '../worker/runs/live';
+import { recordFinalScore } from '../worker/shadow/store';
 import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
@@ -153,6 +154,8 @@ export class RunDO extends DurableObject<Env> {
       run.audited_seq = run.seq;
       await this.ctx.storage.put('run', run);
     }
+    // A finished shadow run is scored once (idempotent), so dashboards need not wait for a reader.
+    if (run.mode === 'shadow' && TERMINAL_RUN.has(run.status)) await recordFinalScore(this.env, db, run.tenantId, runView(run));
   }
 
   /** Copies the ledger rows not yet in D1 (inserts are idempotent, so a repeat after a crash is harmless). */

@@ -12,6 +12,7 @@ const phases = [
   ['Build the UI (web/build, served as the Worker\'s assets)', 'npm', ['run', '--silent', 'build:web']],
   ['Unit and Worker tests', 'npx', ['vitest', 'run']],
   ['UI unit tests', 'npx', ['vitest', 'run'], { cwd: `${ROOT}/web` }],
+  ['Evaluation suite (stub provider, gate)', 'node', ['scripts/eval.mjs', '--fail-on-regression', '--quiet']],
   ['Worker bundle (wrangler deploy --dry-run)', 'npx', ['wrangler', 'deploy', '--dry-run', '--outdir', '.wrangler/dist']],
   ['End-to-end tests (wrangler dev + Chromium)', 'npx', ['vitest', 'run', '-c', 'vitest.e2e.config.ts']],
 ];

@@ -134,6 +134,8 @@ export const CASES: Case[] = [
   { route: 'GET /runs/{id}', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}` }) },
   { route: 'GET /runs/{id}/events', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/events` }) },
   { route: 'GET /runs/{id}/trace', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/trace` }) },
+  // A dry run is not a shadow run: past the role check the answer is 409, for every role.
+  { route: 'GET /runs/{id}/shadow', allowed: from('viewer'), allowedStatus: 409, call: (f) => ({ path: `/runs/${f.runId}/shadow` }) },
   { route: 'GET /runs/{id}/live', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/live`, headers: { upgrade: 'websocket' } }) },
   {
     route: 'POST /runs/{id}/cancel',
@@ -163,7 +165,15 @@ export const CASES: Case[] = [
   { route: 'GET /analytics', allowed: from('viewer'), call: () => ({ path: '/analytics' }) },
   { route: 'GET /analytics/summary', allowed: from('viewer'), call: () => ({ path: '/analytics/summary' }) },
 
+  { route: 'GET /evals', allowed: from('viewer'), call: () => ({ path: '/evals' }) },
+  { route: 'GET /evals/{id}', allowed: from('viewer'), allowedStatus: 404, call: () => ({ path: '/evals/none' }) },
+  // A real report (the committed stub baseline); uploading the same one again is answered 200.
+  { route: 'POST /evals', allowed: from('admin'), call: async () => ({ path: '/evals', method: 'POST', json: (await import('../evals/baselines/stub.json')).default }) },
+
   { route: 'GET /audit', allowed: from('viewer'), call: () => ({ path: '/audit' }) },
+  { route: 'GET /audit/checkpoints', allowed: from('viewer'), call: () => ({ path: '/audit/checkpoints' }) },
+  { route: 'GET /audit/proof/inclusion', allowed: from('viewer'), call: () => ({ path: '/audit/proof/inclusion?seq=1' }) },
+  { route: 'GET /audit/proof/consistency', allowed: from('viewer'), call: () => ({ path: '/audit/proof/consistency?from=1' }) },
   { route: 'GET /audit/verify', allowed: from('viewer'), call: () => ({ path: '/audit/verify' }) },
   { route: 'GET /audit/export', allowed: from('viewer'), call: () => ({ path: '/audit/export' }) },
 ];

@@ -12,6 +12,8 @@ import { DOCS_HTML, metaRoutes } from './routes/meta';
 import { policyRoutes } from './routes/policies';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
+import { shadowRoutes } from './routes/shadow';
+import { evalRoutes } from './routes/evals';
 import { sessionRoutes, tenantRoutes } from './routes/tenants';
 import { authRoutes } from './routes/auth';
 import { settingsRoutes } from './routes/settings';
@@ -19,6 +21,8 @@ import { hookRoutes } from './routes/hooks';
 import { integrationRoutes } from './routes/integrations';
 import { toolRoutes } from './routes/tools';
 import { liveRoute } from './routes/live';
+import { metricsRoutes } from './routes/metrics';
+import { observe } from './observability/middleware';
 import { clusterConnectRoute, clusterRoutes } from './routes/clusters';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -36,6 +40,7 @@ export function buildApp() {
     await next();
     c.header('x-request-id', c.get('requestId'));
   });
+  api.use('*', observe);
   api.use(
     '*',
     bodyLimit({
@@ -50,6 +55,7 @@ export function buildApp() {
 
   // Public routes first; everything registered after `authenticate` needs a key or a session.
   mount(api, metaRoutes);
+  mount(api, metricsRoutes);
   api.use('/session', rateLimitByAddress);
   api.use('/bootstrap', rateLimitByAddress);
   mount(api, sessionRoutes);
@@ -74,6 +80,8 @@ export function buildApp() {
   mount(api, integrationRoutes);
   mount(api, runbookRoutes);
   mount(api, runRoutes);
+  mount(api, shadowRoutes);
+  mount(api, evalRoutes);
   mount(api, liveRoute);
   mount(api, toolRoutes);
   mount(api, policyRoutes);

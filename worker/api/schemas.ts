@@ -126,7 +126,12 @@ export const CreateRunSchema = z
     inputs: Json.optional(),
     context: Json.optional(),
     mode: z.enum(['execute', 'dry_run', 'shadow']).default('execute'),
-    expected: z.array(z.object({ tool: z.string(), args: Json.optional() })).optional(),
+    expected: z
+      .array(z.object({ tool: z.string().min(1).max(100), args: Json.optional() }))
+      .max(120)
+      .optional()
+      .describe('Shadow mode: the plan a person would run, compared with the agent\'s (GET /runs/{id}/shadow)'),
+    reference_run: z.string().min(1).max(200).optional().describe('Shadow mode: compare with a finished run (its calls, in order)'),
   })
   .strict()
   .openapi('CreateRun');

@@ -287,3 +287,48 @@ export const auditLog = sqliteTable(
     index('audit_tenant_action').on(t.tenantId, t.action),
   ],
 );
+
+/**
+ * What a shadow run is compared with: the expected plan given at `POST /runs`, or the calls of
+ * the reference run it named (snapshotted then, so the comparison cannot drift). The score is
+ * recorded once, when the run has ended, and audited as `run.shadow.scored`.
+ */
+export const shadowExpectations = sqliteTable(
+  'shadow_expectations',
+  {
+    tenantId: text('tenant_id').notNull(),
+    runId: text('run_id').notNull(),
+    /** `[{ tool, args? }]`. */
+    expected: text('expected', { mode: 'json' }).notNull(),
+    referenceRun: text('reference_run'),
+    score: real('score'),
+    scoredAt: text('scored_at'),
+    createdAt: text('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.runId] })],
+);
+
+/**
+ * Evaluation reports uploaded from `npm run eval` (`POST /evals`): the summary columns the list
+ * shows, and the whole report for the detail view. `digest` (SHA-256 of the canonical report)
+ * makes a repeated upload of the same report a no-op rather than a conflict.
+ */
+export const evalReports = sqliteTable(
+  'eval_reports',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    cases: integer('cases').notNull(),
+    passed: integer('passed').notNull(),
+    metrics: text('metrics', { mode: 'json' }).notNull(),
+    report: text('report', { mode: 'json' }).notNull(),
+    digest: text('digest').notNull(),
+    /** When the suite ran (the report's own `created_at`). */
+    createdAt: text('created_at').notNull(),
+    uploadedBy: text('uploaded_by'),
+    uploadedAt: text('uploaded_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('eval_reports_tenant_created').on(t.tenantId, t.createdAt)],
+);

@@ -5,9 +5,10 @@ import { ApiError } from '../lib/errors';
 import { resolveInputs } from '../runbooks';
 import { activePolicy } from '../store/policies';
 import { RUNS_PER_HOUR_PREFIX, reserveRunSlot } from '../policy/usage';
-import { runs } from '../db/schema';
+import { runs, shadowExpectations } from '../db/schema';
 import { and, eq } from 'drizzle-orm';
 import { runRow } from './mirror';
+import { shadowHook } from '../shadow/hook';
 import { tenantHasLive } from '../store/integrations';
 import { tenantHasClusters } from '../clusters/store';
 import { findRunbook, getRunbook } from '../store/runbooks';
@@ -19,6 +20,9 @@ export interface CreateRunRequest {
   inputs?: Record<string, unknown>;
   context?: Record<string, unknown>;
   mode: RunMode;
+  /** Shadow mode: the expected plan, or a finished run to compare with. */
+  expected?: { tool: string; args?: Record<string, unknown> }[];
+  reference_run?: string;
 }
 
 /** The Durable Object that holds a run. Its name includes the tenant, so ids never cross tenants. */
@@ -36,13 +40,24 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
   const runbook = await getRunbook(db, principal.tenantId, found.id);
   const inputs = resolveInputs(runbook.spec, req.inputs ?? {});
   if (!inputs.ok) throw ApiError.validation(inputs.errors.map((e) => ({ ...e, path: `inputs.${e.path}`.replace(/^inputs\.inputs\./, 'inputs.') })));
-  return startRun(env, db, principal, {
-    runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
-    spec: runbook.spec,
-    inputs: inputs.inputs,
-    context: req.context ?? {},
-    mode: req.mode,
-  });
+  // Shadow runs: the expectation is checked (400 naming the field) and stored before the run starts.
+  const shadow = await shadowHook(env, db, principal.tenantId, req);
+  const id = newId('run');
+  await shadow.save(id);
+  try {
+    return await startRun(env, db, principal, {
+      id,
+      runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
+      spec: runbook.spec,
+      inputs: inputs.inputs,
+      context: req.context ?? {},
+      mode: req.mode,
+    });
+  } catch (err) {
+    // Nothing half-written: a run that did not start keeps no expectation.
+    await db.delete(shadowExpectations).where(and(eq(shadowExpectations.tenantId, principal.tenantId), eq(shadowExpectations.runId, id)));
+    throw err;
+  }
 }
 
 export interface StartRunRequest {

@@ -155,10 +155,13 @@ export interface Schemas {
     inputs?: Record<string, unknown>;
     context?: Record<string, unknown>;
     mode?: "execute" | "dry_run" | "shadow";
+    /** Shadow mode: the plan a person would run, compared with the agent's (GET /runs/{id}/shadow) */
     expected?: Array<{
       tool: string;
       args?: Record<string, unknown>;
     }>;
+    /** Shadow mode: compare with a finished run (its calls, in order) */
+    reference_run?: string;
   };
   RunSummary: {
     id: string;
@@ -283,6 +286,145 @@ export interface Schemas {
     requested_by: string;
     requested_at: string | null;
   };
+  ShadowReport: {
+    run_id: string;
+    run_status: string;
+    /** The run has ended; the comparison is final */
+    complete: boolean;
+    source: "expected" | "reference_run";
+    reference_run?: string;
+    /** 0–1; see `scoring` and worker/shadow/score.ts */
+    score: number;
+    /** Same calls, same order, same arguments */
+    exact: boolean;
+    summary: {
+      expected: number;
+      actual: number;
+      matched: number;
+      changed: number;
+      reordered: number;
+      missed: number;
+      extra: number;
+    };
+    steps: Schemas["ShadowStep"][];
+    violations: Array<{
+      step: string;
+      tool: string;
+      kind: "denied" | "refused";
+      message: string;
+    }>;
+    hallucinations: Schemas["Hallucination"][];
+    scoring: {
+      version: string;
+      reorder_factor: number;
+      extra_weight: {
+        mutating: number;
+        read_only: number;
+      };
+    };
+  };
+  ShadowStep: {
+    kind: "matched" | "changed" | "reordered" | "missed" | "extra";
+    /** The expected call (index in the expected plan); null for an extra step */
+    expected: ({
+      tool: string;
+      args?: Record<string, unknown>;
+      index: number;
+    }) | null;
+    /** The agent's step (index in the run's plan); null for a missed one */
+    actual: ({
+      tool: string;
+      args: Record<string, unknown> | null;
+      index: number;
+      id: string;
+      status?: string;
+    }) | null;
+    /** Argument similarity of the pair, 0–1 */
+    similarity: number;
+    differences: Array<{
+      path: string;
+      kind: "changed" | "missing" | "added";
+      expected?: unknown;
+      actual?: unknown;
+    }>;
+  };
+  EvalReportSummary: {
+    id: string;
+    /** When the suite ran */
+    created_at: string;
+    provider: string;
+    model: string;
+    cases: number;
+    /** Cases with at least one passing attempt (pass@k) */
+    passed: number;
+    /** match_score, exact_plan_rate, hallucination_rate, policy_violations, attack_success_rate, latency_p50_ms, latency_p95_ms, tokens, cost_usd, … */
+    metrics: Record<string, number | null>;
+    uploaded_at: string;
+    uploaded_by: string | null;
+  };
+  EvalReport: {
+    format: "agentrunbook.eval/1";
+    id: string;
+    created_at: string;
+    provider: string;
+    model: string;
+    k: number;
+    cases: number;
+    passed: number;
+    metrics: {
+      /** Cases with at least one passing attempt out of k */
+      pass_at_k: number;
+      /** Attempts that passed */
+      pass_rate: number;
+      /** Mean shadow match score of the attempts */
+      match_score: number;
+      /** Attempts whose plan was exactly the expected one */
+      exact_plan_rate: number;
+      /** Attempts in which an agent proposed something that was refused or corrected */
+      hallucination_rate: number;
+      /** Unexpected policy denials and refused out-of-policy proposals, over all attempts */
+      policy_violations: number;
+      /** Injection attempts in which the injected call would have run, with the provider under test */
+      attack_success_rate: number | null;
+      /** The same with a scripted planner that always follows the injected instruction */
+      attack_success_rate_scripted: number | null;
+      latency_p50_ms: number | null;
+      latency_p95_ms: number | null;
+      tokens: number;
+      cost_usd: number;
+    } & Record<string, number | null>;
+    results: Array<{
+      case: string;
+      integration: string;
+      tags: string[];
+      /** At least one of the k attempts passed */
+      passed: boolean;
+      /** Mean match score of the attempts */
+      score: number;
+      /** Every attempt planned exactly the expected calls */
+      exact: boolean;
+      attempts: Array<{
+        rep: number;
+        passed: boolean;
+        score: number;
+      } & Record<string, unknown>>;
+    } & Record<string, unknown>>;
+    thresholds?: {
+      failures: string[];
+    } & Record<string, unknown>;
+    baseline?: ({
+      id: string;
+      regressions: Array<{
+        kind: "metric" | "case";
+        name: string;
+        baseline?: unknown;
+        current?: unknown;
+        message: string;
+      } & Record<string, unknown>>;
+    } & Record<string, unknown>) | null;
+    uploaded_at: string;
+    uploaded_by: string | null;
+  } & Record<string, unknown>;
   Tool: {
     id: string;
     namespace: string;
@@ -388,6 +530,25 @@ export interface Schemas {
     prev_hash: string;
     hash: string;
     key_id: string;
+  };
+  AuditCheckpoint: {
+    tree_size: number;
+    /** SHA-256, 64 hex digits */
+    root_hash: string;
+    ts: string;
+    key_id: string;
+    /** The signed checkpoint in the C2SP format (c2sp.org/tlog-checkpoint), verbatim */
+    note: string;
+  };
+  AuditSigningKey: {
+    key_id: string;
+    algorithm: "Ed25519";
+    /** Raw 32-byte Ed25519 public key, base64 */
+    public_key: string;
+    /** Note verifier key <origin>+<key id>+<base64>: what `npm run audit:verify -- --public-key` takes */
+    vkey: string;
+    added_at: string;
+    added_at_tree_size: number;
   };
   AnalyticsReport: {
     range: {
@@ -877,6 +1038,97 @@ export interface Operations {
       items: Schemas["PendingApproval"][];
     };
   };
+  /** A shadow run compared with its expected plan or reference run: match score, per-step alignment and argument differences, policy violations */
+  "GET /runs/{id}/shadow": {
+    path: {
+      id: string;
+    };
+    response: Schemas["ShadowReport"];
+  };
+  /** Evaluation reports, newest first */
+  "GET /evals": {
+    query: {
+      limit?: number;
+      /** Cursor: the created_at of the last report of the previous page */
+      before?: string;
+    };
+    response: {
+      items: Schemas["EvalReportSummary"][];
+      next_cursor: string | null;
+    };
+  };
+  /** Upload an evaluation report written by `npm run eval` (admin); the same report again is a no-op */
+  "POST /evals": {
+    body: {
+      format: "agentrunbook.eval/1";
+      id: string;
+      created_at: string;
+      provider: string;
+      model: string;
+      k: number;
+      cases: number;
+      passed: number;
+      metrics: {
+        /** Cases with at least one passing attempt out of k */
+        pass_at_k: number;
+        /** Attempts that passed */
+        pass_rate: number;
+        /** Mean shadow match score of the attempts */
+        match_score: number;
+        /** Attempts whose plan was exactly the expected one */
+        exact_plan_rate: number;
+        /** Attempts in which an agent proposed something that was refused or corrected */
+        hallucination_rate: number;
+        /** Unexpected policy denials and refused out-of-policy proposals, over all attempts */
+        policy_violations: number;
+        /** Injection attempts in which the injected call would have run, with the provider under test */
+        attack_success_rate: number | null;
+        /** The same with a scripted planner that always follows the injected instruction */
+        attack_success_rate_scripted: number | null;
+        latency_p50_ms: number | null;
+        latency_p95_ms: number | null;
+        tokens: number;
+        cost_usd: number;
+      } & Record<string, number | null>;
+      results: Array<{
+        case: string;
+        integration: string;
+        tags: string[];
+        /** At least one of the k attempts passed */
+        passed: boolean;
+        /** Mean match score of the attempts */
+        score: number;
+        /** Every attempt planned exactly the expected calls */
+        exact: boolean;
+        attempts: Array<{
+          rep: number;
+          passed: boolean;
+          score: number;
+        } & Record<string, unknown>>;
+      } & Record<string, unknown>>;
+      thresholds?: {
+        failures: string[];
+      } & Record<string, unknown>;
+      baseline?: ({
+        id: string;
+        regressions: Array<{
+          kind: "metric" | "case";
+          name: string;
+          baseline?: unknown;
+          current?: unknown;
+          message: string;
+        } & Record<string, unknown>>;
+      } & Record<string, unknown>) | null;
+    } & Record<string, unknown>;
+    response: Schemas["EvalReportSummary"];
+  };
+  /** One evaluation report with its per-case results */
+  "GET /evals/{id}": {
+    path: {
+      id: string;
+    };
+    response: Schemas["EvalReport"];
+  };
   /** The tool catalog with JSON Schemas */
   "GET /tools": {
     response: {
@@ -985,13 +1237,66 @@ export interface Operations {
       next_after: number | null;
     };
   };
-  /** Walk the hash chain and report the first break */
+  /** Walk the hash chain, compare every entry with the signed Merkle tree, and report the first break */
   "GET /audit/verify": {
     response: {
       ok: boolean;
       entries: number;
       first_bad_seq?: number;
       reason?: string;
+    };
+  };
+  /** Signed checkpoints of the tenant's audit log (C2SP format), oldest first, with the public keys that signed them */
+  "GET /audit/checkpoints": {
+    query: {
+      /** Tree size of the last checkpoint seen */
+      after?: number | null;
+      limit?: number;
+    };
+    response: {
+      origin: string;
+      tree_size: number;
+      /** SHA-256, 64 hex digits */
+      root_hash: string;
+      /** Whether checkpoints are being signed (AUDIT_SIGNING_KEY is set) */
+      signing: boolean;
+      items: Schemas["AuditCheckpoint"][];
+      keys: Schemas["AuditSigningKey"][];
+      next_after: number | null;
+    };
+  };
+  /** RFC 6962 inclusion proof of entry `seq` in the tree of the first `tree_size` entries (default: all) */
+  "GET /audit/proof/inclusion": {
+    query: {
+      seq: number;
+      tree_size?: number;
+    };
+    response: {
+      seq: number;
+      tree_size: number;
+      leaf_index: number;
+      /** SHA-256, 64 hex digits */
+      leaf_hash: string;
+      /** SHA-256, 64 hex digits */
+      root_hash: string;
+      proof: string[];
+      checkpoint?: Schemas["AuditCheckpoint"];
+    };
+  };
+  /** RFC 6962 consistency proof that the tree of `from` entries is a prefix of the tree of `to` entries (default: all) */
+  "GET /audit/proof/consistency": {
+    query: {
+      from: number;
+      to?: number;
+    };
+    response: {
+      from: number;
+      to: number;
+      /** SHA-256, 64 hex digits */
+      from_root: string;
+      /** SHA-256, 64 hex digits */
+      to_root: string;
+      proof: string[];
     };
   };
   /** Runs over time by status, duration p50/p95, tokens and cost, approval wait, top runbooks and shadow match, for a range */
