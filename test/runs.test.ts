@@ -310,3 +310,27 @@ describe('watchdog', () => {
     expect(alarm).not.toBeNull();
   });
 });
+
+describe('run list pagination', () => {
+  it('pages through runs created in the same millisecond without skipping or repeating one', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const started: string[] = [];
+    for (let i = 0; i < 5; i++) started.push(await startRun(t.keys.sre, { runbook: 'wait-between', mode: 'dry_run' }));
+    // Runs started together (a webhook burst) share a created_at: the cursor must tell them apart.
+    await env.DB.prepare('UPDATE runs SET created_at = ? WHERE tenant_id = ?').bind('2026-12-01T10:00:00.000Z', t.id).run();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const q: string = cursor ? `&before=${encodeURIComponent(cursor)}` : '';
+      const body: { items: Array<{ id: string }>; next_cursor: string | null } = await json(api(`/runs?limit=2${q}`, { key: t.keys.viewer }));
+      seen.push(...body.items.map((r) => r.id));
+      cursor = body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen.length).toBe(5);
+    expect([...seen].sort()).toEqual([...started].sort());
+    // Newest first, ties broken by id (descending).
+    expect(seen).toEqual([...started].sort().reverse());
+  });
+});

@@ -305,8 +305,8 @@ describe('evaluation reports', () => {
     expect(list.items.map((r) => r.id)).toEqual(['eval_20260106_stub_b', 'eval_20260105_stub_a']);
     expect(list.items[0]!.metrics.attack_success_rate_scripted).toBe(0);
     const page = await json<{ items: Array<{ id: string }>; next_cursor: string | null }>(call('/evals?limit=1', { key: t.keys.viewer }));
-    expect(page.next_cursor).toBe('2026-01-06T09:00:00.000Z');
-    const next = await json<{ items: Array<{ id: string }> }>(call(`/evals?limit=1&before=${page.next_cursor}`, { key: t.keys.viewer }));
+    expect(page.next_cursor).toBe('2026-01-06T09:00:00.000Z|eval_20260106_stub_b');
+    const next = await json<{ items: Array<{ id: string }> }>(call(`/evals?limit=1&before=${encodeURIComponent(page.next_cursor!)}`, { key: t.keys.viewer }));
     expect(next.items.map((r) => r.id)).toEqual(['eval_20260105_stub_a']);
 
     const one = await json<{ results: Array<{ case: string; attempts: unknown[] }>; uploaded_by: string }>(call('/evals/eval_20260105_stub_a', { key: t.keys.viewer }));

@@ -1,4 +1,4 @@
-import type { Policy } from '../policy/schema';
+import { roleOf, type Policy } from '../policy/schema';
 import { describeTools, matchesToolPattern, tools } from '../tools/catalog';
 import type { ToolDef } from '../tools/types';
 
@@ -7,7 +7,7 @@ import type { ToolDef } from '../tools/types';
  * all a planner may add: a model's answer can never widen it.
  */
 export function allowedTools(policy: Policy, role: string): ToolDef[] {
-  const patterns = policy.spec.roles[role]?.tools ?? [];
+  const patterns = roleOf(policy, role)?.tools ?? [];
   return tools.filter((tool) => patterns.some((p) => matchesToolPattern(p, tool.id)));
 }
 

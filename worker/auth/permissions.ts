@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { makeDb } from '../db/client';
 import type { AppEnv, Role } from '../env';
 import { ApiError } from '../lib/errors';
-import type { Policy } from '../policy/schema';
+import { roleOf, type Policy } from '../policy/schema';
 import { activePolicy } from '../store/policies';
 import { atLeast } from './roles';
 
@@ -14,7 +14,7 @@ import { atLeast } from './roles';
 export async function requireManage(c: Context<AppEnv>, action: string): Promise<void> {
   const p = c.get('principal');
   const policy = await activePolicy(makeDb(c.env.DB), p.tenantId).catch(() => undefined);
-  const allowed = policy ? policy.spec.spec.roles[p.role]?.manage === true : p.role === 'admin';
+  const allowed = policy ? roleOf(policy.spec, p.role)?.manage === true : p.role === 'admin';
   if (!allowed) {
     throw new ApiError('forbidden', `Role "${p.role}" may not ${action}${policy ? ` (policy "${policy.spec.metadata.name}" does not give it manage)` : ''}`);
   }
@@ -29,7 +29,7 @@ export function requireGrantable(callerRole: Role, granted: Role): void {
 
 /** Activating a policy that takes `manage` from the caller's role would lock them out: refused. */
 export function requireKeepsManage(callerRole: Role, next: Policy): void {
-  if (next.spec.roles[callerRole]?.manage !== true) {
+  if (roleOf(next, callerRole)?.manage !== true) {
     throw new ApiError(
       'conflict',
       `Activating policy "${next.metadata.name}" would take "manage" from your role "${callerRole}" and lock you out of policies, keys and settings`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getTool } from '../tools/catalog';
 import { decide, type Decision, type DecisionRequest, type Effect } from './decide';
-import { policySchema, type Policy } from './schema';
+import { policySchema, roleOf, type Policy } from './schema';
 
 type Rule = Policy['spec']['rules'][number];
 type RuleInput = Omit<Rule, 'approval'> & { approval?: Partial<NonNullable<Rule['approval']>> };
@@ -75,6 +75,12 @@ describe('decide: role tool patterns', () => {
   it('a role name that is an Object.prototype member is not a role', () => {
     const d = decide(policy(), request('core.wait', { actor: { type: 'api_key', id: 'key_1', role: 'constructor' } }));
     expect(d.effect).toBe('deny');
+  });
+
+  it('roleOf finds only the roles the policy defines', () => {
+    const p = policy();
+    expect(roleOf(p, 'sre')?.run).toBe(true);
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'operator']) expect(roleOf(p, name)).toBeUndefined();
   });
 });
 

@@ -2,9 +2,10 @@ import { evalCondition } from '../cel';
 import type { Risk } from '../tools/types';
 import { matchesToolPattern } from '../tools/catalog';
 import { parseDuration } from '../lib/duration';
-import type { ApprovalRequirement, Policy, PolicyLimit } from './schema';
+import { roleOf, type ApprovalRequirement, type Policy, type PolicyLimit } from './schema';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
+
 
 export interface Reason {
   kind: 'role' | 'rule' | 'runbook' | 'budget' | 'limit' | 'reviewer';
@@ -50,8 +51,7 @@ const RANK: Record<Effect, number> = { allow: 0, require_approval: 1, deny: 2 };
  */
 export function decide(policy: Policy, req: DecisionRequest): Decision {
   const reasons: Reason[] = [];
-  // Own properties only: a role called "constructor" must not find Object.prototype's.
-  const role = Object.hasOwn(policy.spec.roles, req.actor.role) ? policy.spec.roles[req.actor.role] : undefined;
+  const role = roleOf(policy, req.actor.role);
   if (!role) {
     reasons.push({ kind: 'role', name: req.actor.role, effect: 'deny', message: `Role "${req.actor.role}" is not defined by policy "${policy.metadata.name}"` });
   } else {

@@ -94,3 +94,8 @@ export type Policy = z.infer<typeof policySchema>;
 export type PolicyRole = z.infer<typeof role>;
 export type ApprovalRequirement = z.infer<typeof approval>;
 export type PolicyLimit = Policy['spec']['limits'][number];
+
+/** A policy's role by name; own properties only, so "constructor" or "__proto__" finds nothing. */
+export function roleOf(policy: Policy, name: string): Policy['spec']['roles'][string] | undefined {
+  return Object.hasOwn(policy.spec.roles, name) ? policy.spec.roles[name] : undefined;
+}

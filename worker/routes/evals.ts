@@ -3,6 +3,7 @@ import { audit, route, router } from '../api/route';
 import { requireRole } from '../auth/middleware';
 import { makeDb } from '../db/client';
 import { ApiError } from '../lib/errors';
+import { cursorOf } from '../lib/cursor';
 import { evalReportSchema } from '../shadow/eval-report';
 import { getEvalReport, listEvalReports, saveEvalReport } from '../shadow/eval-store';
 
@@ -27,7 +28,7 @@ const EvalReportSchema = z.looseObject({ ...evalReportSchema.shape, uploaded_at:
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(100).optional().describe('Cursor: the created_at of the last report of the previous page'),
+  before: z.string().max(200).optional().describe('Cursor: the next_cursor of the previous page'),
 });
 
 export const evalRoutes = router()
@@ -63,7 +64,7 @@ export const evalRoutes = router()
       const p = c.get('principal');
       const q = c.req.valid('query');
       const items = await listEvalReports(makeDb(c.env.DB), p.tenantId, q.limit, q.before);
-      return c.json({ items, next_cursor: items.length === q.limit ? items[items.length - 1]!.created_at : null }, 200);
+      return c.json({ items, next_cursor: items.length === q.limit ? cursorOf({ createdAt: items[items.length - 1]!.created_at, id: items[items.length - 1]!.id }) : null }, 200);
     },
   )
   .openapi(

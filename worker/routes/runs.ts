@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { route, router } from '../api/route';
 import { CancelSchema, CreateRunSchema, IdParam, ReviewSchema, RunSchema, RunStepParams, RunSummarySchema, RunTraceSchema, StepSchema, listOf } from '../api/schemas';
 import { requireRole } from '../auth/middleware';
@@ -12,8 +12,10 @@ import type { RpcResult } from '../../durable-objects/run-do';
 import { activePolicy } from '../store/policies';
 import type { Context } from 'hono';
 import type { Decision } from '../policy/decide';
+import { roleOf } from '../policy/schema';
 import type { ApprovalRecord, RunView, TraceRecord } from '../runs/types';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { afterCursor, cursorOf } from '../lib/cursor';
 
 /** The run's stub, after checking in D1 that the run belongs to the caller's tenant (else 404). */
 async function ownedRun(c: Context<AppEnv>, id: string) {
@@ -36,7 +38,7 @@ const RunListQuery = z.object({
   status: z.enum(['queued', 'planning', 'running', 'awaiting_approval', 'succeeded', 'failed', 'denied', 'cancelled']).optional(),
   runbook: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(100).optional().describe('Cursor: the created_at of the last run of the previous page'),
+  before: z.string().max(200).optional().describe('Cursor: the next_cursor of the previous page'),
 });
 
 const ApprovalItem = z
@@ -57,8 +59,8 @@ export const runRoutes = router()
     const conds = [eq(runs.tenantId, p.tenantId)];
     if (q.status) conds.push(eq(runs.status, q.status));
     if (q.runbook) conds.push(eq(runs.runbookName, q.runbook));
-    if (q.before) conds.push(lt(runs.createdAt, q.before));
-    const rows = await makeDb(c.env.DB).select().from(runs).where(and(...conds)).orderBy(desc(runs.createdAt)).limit(q.limit);
+    if (q.before) conds.push(afterCursor(runs.createdAt, runs.id, q.before));
+    const rows = await makeDb(c.env.DB).select().from(runs).where(and(...conds)).orderBy(desc(runs.createdAt), desc(runs.id)).limit(q.limit);
     return c.json({
       items: rows.map((r) => ({
         id: r.id,
@@ -71,7 +73,7 @@ export const runRoutes = router()
         created_at: r.createdAt,
         ended_at: r.endedAt,
       })),
-      next_cursor: rows.length === q.limit ? rows[rows.length - 1]!.createdAt : null,
+      next_cursor: rows.length === q.limit ? cursorOf(rows[rows.length - 1]!) : null,
     }, 200);
   })
   .openapi(route({ method: 'get', path: '/runs/{id}', summary: 'Get a run with its steps', tags: ['runs'], params: IdParam, response: RunSchema }), async (c) => {
@@ -122,7 +124,7 @@ export const runRoutes = router()
     const p = c.get('principal');
     const db = makeDb(c.env.DB);
     const policy = await activePolicy(db, p.tenantId).catch(() => undefined);
-    if (!policy?.spec.spec.roles[p.role]?.approve) return c.json({ items: [] }, 200);
+    if (!(policy && roleOf(policy.spec, p.role)?.approve)) return c.json({ items: [] }, 200);
     const rows = await db
       .select({ step: runSteps, runbook: runs.runbookName, actorId: runs.actorId })
       .from(runSteps)
@@ -154,7 +156,7 @@ async function review(c: Context<AppEnv>, verdict: 'approve' | 'deny') {
   const body = ReviewSchema.parse(await c.req.json().catch(() => ({})));
   const stub = await ownedRun(c, id);
   const policy = await activePolicy(makeDb(c.env.DB), p.tenantId);
-  const canApprove = policy.spec.spec.roles[p.role]?.approve === true;
+  const canApprove = roleOf(policy.spec, p.role)?.approve === true;
   const step = unwrap(await stub.review(stepId, { type: p.actor.type, id: p.actor.id, role: p.role }, verdict, body.comment, canApprove));
   return c.json(step, 200);
 }

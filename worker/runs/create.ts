@@ -14,6 +14,7 @@ import { tenantHasClusters } from '../clusters/store';
 import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
 import type { Runbook } from '../runbooks/types';
+import { roleOf } from '../policy/schema';
 
 export interface CreateRunRequest {
   runbook: string;
@@ -75,7 +76,7 @@ export interface StartRunRequest {
 /** Checks the caller may run under the active policy, then hands the run to its Durable Object. */
 export async function startRun(env: Env, db: DB, principal: Principal, req: StartRunRequest): Promise<RunView> {
   const policy = await activePolicy(db, principal.tenantId);
-  const role = policy.spec.spec.roles[principal.role];
+  const role = roleOf(policy.spec, principal.role);
   if (!role?.run) throw new ApiError('forbidden', `Role "${principal.role}" may not start runs under policy "${policy.spec.metadata.name}"`);
 
   const id = req.id ?? newId('run');

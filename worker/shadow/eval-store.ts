@@ -1,6 +1,7 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { DB } from '../db/client';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { afterCursor } from '../lib/cursor';
 import { ApiError } from '../lib/errors';
 import type { EvalReport } from './eval-report';
 import { evalReports } from './tables';
@@ -83,9 +84,9 @@ async function findRow(db: DB, tenantId: string, id: string): Promise<Row | unde
   return row;
 }
 
-/** Newest first (by when the suite ran); `before` is the `created_at` of the last item of the previous page. */
+/** Newest first (by when the suite ran); `before` is the previous page's cursor (lib/cursor.ts). */
 export async function listEvalReports(db: DB, tenantId: string, limit: number, before?: string): Promise<EvalReportSummary[]> {
-  const where = before ? and(eq(evalReports.tenantId, tenantId), lt(evalReports.createdAt, before)) : eq(evalReports.tenantId, tenantId);
+  const where = before ? and(eq(evalReports.tenantId, tenantId), afterCursor(evalReports.createdAt, evalReports.id, before)) : eq(evalReports.tenantId, tenantId);
   const rows = await db
     .select(SUMMARY_COLUMNS)
     .from(evalReports)
