@@ -4,8 +4,10 @@ import type { RelayMessage, ResponseMessage } from '../k8s-relay/src/protocol';
 import { getCluster, signingKeyOf, type ClusterRow } from '../worker/clusters/store';
 import { EMPTY_META, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
 import { CONNECT_HEADERS, type CallOutcome, type ClusterCall, type RelayStatus } from '../worker/clusters/types';
+import { DEFAULT_CONNECT_WAIT_MS } from '../worker/clusters/errors';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
+import { log as structured, registerSecrets } from '../worker/observability/log';
 import { canonicalJson, newId, sha256Hex } from '../worker/lib/crypto';
 
 /** WebSocket readyState OPEN (the same in workerd and the DOM). */
@@ -17,7 +19,6 @@ const SETTLED = 'done:';
 const KEEP_SETTLED_MS = 15 * 60_000;
 /** The relay answers `deadline_exceeded` itself at the deadline; give that answer time to arrive. */
 const DEADLINE_GRACE_MS = 2_000;
-const DEFAULT_CONNECT_WAIT_MS = 30_000;
 
 type Waiter = { resolve: (o: CallOutcome) => void; timers: ReturnType<typeof setTimeout>[] };
 
@@ -38,6 +39,7 @@ export class ClusterDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    registerSecrets(env); // an object in a fresh isolate may log before any request registered them
     // Pings are answered without waking the object; their time shows as "last seen".
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     ctx.blockConcurrencyWhile(async () => {
@@ -303,6 +305,7 @@ function safeClose(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
+/** Through the structured logger, so these lines are redacted and scrubbed like every other. */
 function log(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
-  console[level](JSON.stringify({ level, message, ...fields }));
+  structured[level](message, fields);
 }

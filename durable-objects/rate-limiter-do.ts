@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
+import { registerSecrets } from '../worker/observability/log';
 
 export interface RateDecision {
   ok: boolean;
@@ -22,6 +23,11 @@ export interface RateDecision {
 export class RateLimiterDO extends DurableObject<Env> {
   private tokens = -1;
   private updated = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    registerSecrets(env); // an object in a fresh isolate may log before any request registered them
+  }
 
   take(perMinute: number, burst: number, now = Date.now()): RateDecision {
     const rate = perMinute / 60_000; // tokens per millisecond

@@ -8,9 +8,13 @@ import { liveBackends } from '../worker/runs/live';
 import { recordFinalScore } from '../worker/shadow/store';
 import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
+import { admitRun } from '../worker/runs/create';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
 import { RunEngine, type PendingEvent } from '../worker/runs/engine';
 import { loadRunHistory } from '../worker/runs/history';
+import { registerSecrets } from '../worker/observability/log';
+import { runTraceContext, traceInvocation, type Attributes, type SpanContext } from '../worker/observability/tracing';
+import { recordRunSpan, runAttributes } from '../worker/runs/run-trace';
 import {
   TERMINAL_RUN,
   runView,
@@ -46,9 +50,12 @@ export class RunDO extends DurableObject<Env> {
   private dirtySteps = new Set<string>();
   /** The agents' provider, built once per run object from the environment (LLM_PROVIDER …). */
   private provider: Provider | undefined;
+  /** The run's trace, derived from its id: hashed once per object, not on every alarm. */
+  private traceParent: SpanContext | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    registerSecrets(env); // an object in a fresh isolate may log before any request registered them
     const db = makeDb(env.DB);
     this.invoker = new LedgerInvoker(
       db,
@@ -73,6 +80,16 @@ export class RunDO extends DurableObject<Env> {
     const next = this.lock.then(fn, fn);
     this.lock = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * One invocation as a span of the run's trace (run-trace.ts), its spans exported after it in the
+   * background. Opened inside the lock, so a span measures the work, not the wait for its turn.
+   */
+  private traced<T>(name: string, run: RunState | undefined, attrs: Attributes, fn: () => Promise<T>): Promise<T> {
+    if (!run) return fn();
+    this.traceParent ??= runTraceContext(run.id);
+    return traceInvocation(this.env, (p) => this.ctx.waitUntil(p), name, { ...runAttributes(run), ...attrs }, fn, { parent: this.traceParent });
   }
 
   private engine(run: RunState): RunEngine {
@@ -156,6 +173,13 @@ export class RunDO extends DurableObject<Env> {
     }
     // A finished shadow run is scored once (idempotent), so dashboards need not wait for a reader.
     if (run.mode === 'shadow' && TERMINAL_RUN.has(run.status)) await recordFinalScore(this.env, db, run.tenantId, runView(run));
+    // The root span, once: the mark is stored before the span is handed over, so a flush repeated
+    // after a crash does not send it again (a crash in between loses it: at most once, by choice).
+    if (TERMINAL_RUN.has(run.status) && !run.root_span_recorded) {
+      run.root_span_recorded = true;
+      await this.ctx.storage.put('run', run);
+      recordRunSpan(this.env, (p) => this.ctx.waitUntil(p), run);
+    }
   }
 
   /** Copies the ledger rows not yet in D1 (inserts are idempotent, so a repeat after a crash is harmless). */
@@ -175,34 +199,38 @@ export class RunDO extends DurableObject<Env> {
 
   /** Creates the run (idempotent for the same id) and arms its first alarm. */
   async start(init: RunState): Promise<RunView> {
-    return this.exclusive(async () => {
+    return this.exclusive(() => this.traced('run.start', init, {}, async () => {
       if (this.run) return runView(this.run);
       const run = structuredClone(init);
       for (const s of run.steps) this.dirtySteps.add(s.id);
       try {
         await this.commit(run, [{ type: 'run.created', actor: { type: run.actor.type, id: run.actor.id }, message: `Run of ${run.runbook.name} v${run.runbook.version} (${run.mode})` }]);
+        // Armed with the state, before the copy to D1: a process killed after the D1 row is
+        // written must not leave a run that nothing wakes (it would stay queued until read).
+        await this.ctx.storage.setAlarm(Date.now());
+        await admitRun(makeDb(this.env.DB), run);
         await this.flush(run);
       } catch (err) {
         // Nothing half-written: without its D1 row nobody could see or resume this run.
+        await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
         throw err;
       }
       this.run = run;
-      await this.ctx.storage.setAlarm(Date.now());
       return runView(run);
-    });
+    }));
   }
 
   /** Works on the run now rather than when its alarm comes (ad-hoc calls answer with their outcome). */
   async kick(): Promise<RunView | null> {
-    return this.exclusive(async () => {
+    return this.exclusive(() => this.traced('run.kick', this.run, {}, async () => {
       await this.work();
       return this.run ? runView(this.run) : null;
-    });
+    }));
   }
 
   override async alarm(): Promise<void> {
-    await this.exclusive(() => this.work());
+    await this.exclusive(() => this.traced('run.alarm', this.run, {}, () => this.work()));
   }
 
   /** One tick of the engine, then the copy to D1 and the audit log; callers hold the lock. */
@@ -211,6 +239,8 @@ export class RunDO extends DurableObject<Env> {
     if (!run) return;
     let wake: number | undefined;
     try {
+      // The process died between start()'s commit and the budget check: check it now.
+      if (run.admission_pending) await admitRun(makeDb(this.env.DB), run);
       wake = await this.engine(run).tick();
     } finally {
       await this.flush(run);
@@ -254,7 +284,8 @@ export class RunDO extends DurableObject<Env> {
     comment: string | undefined,
     canApprove: boolean,
   ): Promise<RpcResult<StepView>> {
-    return this.exclusive(async () => {
+    const attrs = { 'agentrunbook.step.id': stepId, 'agentrunbook.review.verdict': verdict };
+    return this.exclusive(() => this.traced('run.review', this.run, attrs, async (): Promise<RpcResult<StepView>> => {
       const run = this.run;
       if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
       const step = run.steps.find((s) => s.id === stepId);
@@ -305,12 +336,12 @@ export class RunDO extends DurableObject<Env> {
       await this.flush(run);
       if (!TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(Date.now());
       return { ok: true, value: stepView(step) };
-    });
+    }));
   }
 
   /** Stops the run: nothing further starts; with `compensate`, completed changes are undone first. */
   async cancel(actor: { type: string; id: string }, compensate: boolean): Promise<RpcResult<RunView>> {
-    return this.exclusive(async () => {
+    return this.exclusive(() => this.traced('run.cancel', this.run, { 'agentrunbook.cancel.compensate': compensate }, async (): Promise<RpcResult<RunView>> => {
       const run = this.run;
       if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
       if (TERMINAL_RUN.has(run.status)) return { ok: false, code: 'conflict', message: `Run is already ${run.status}` };
@@ -335,7 +366,7 @@ export class RunDO extends DurableObject<Env> {
       }
       await this.flush(run);
       return { ok: true, value: runView(run) };
-    });
+    }));
   }
 
   /** The live view: a hibernatable WebSocket that gets a snapshot (or the events after `?after=N`). */

@@ -1,5 +1,6 @@
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { redact } from '../lib/redact';
+import { withSpan, type Span } from '../observability/tracing';
 import { AgentError } from './errors';
 import type { Prompt } from './prompts';
 import type { Provider, ProviderName, StructuredRequest } from './provider';
@@ -32,8 +33,49 @@ export interface AgentTrace {
 
 export type Called<T> = { ok: true; output: T; trace: AgentTrace } | { ok: false; error: AgentError; trace: AgentTrace };
 
-/** Calls the provider and records the call, whatever its outcome; never throws. */
-export async function callAgent<T>(agent: AgentRole, provider: Provider, prompt: Prompt, req: Omit<StructuredRequest<T>, 'system'>, step?: string): Promise<Called<T>> {
+/**
+ * Calls the provider and records the call, whatever its outcome; never throws. The call is an
+ * `llm <agent>` client span with the OpenTelemetry GenAI attributes (gen_ai.*): who answered, the
+ * tokens and the cost — never the prompt or the answer, which quote a tenant's alerts and logs.
+ */
+export function callAgent<T>(agent: AgentRole, provider: Provider, prompt: Prompt, req: Omit<StructuredRequest<T>, 'system'>, step?: string): Promise<Called<T>> {
+  const attrs = {
+    'gen_ai.operation.name': 'chat',
+    // gen_ai.system is the older name of gen_ai.provider.name; backends read one or the other.
+    'gen_ai.system': provider.name,
+    'gen_ai.provider.name': provider.name,
+    'gen_ai.request.model': provider.model,
+    'agentrunbook.agent': agent,
+    'agentrunbook.agent.prompt_version': prompt.version,
+    'agentrunbook.step.id': step,
+  };
+  return withSpan(
+    `llm ${agent}`,
+    attrs,
+    async (span) => {
+      const called = await call(agent, provider, prompt, req, step);
+      annotate(span, called);
+      return called;
+    },
+    { kind: 'client' },
+  );
+}
+
+function annotate(span: Span, called: Called<unknown>): void {
+  const t = called.trace;
+  span.setAttributes({
+    'gen_ai.response.model': t.model,
+    'gen_ai.usage.input_tokens': t.input_tokens,
+    'gen_ai.usage.output_tokens': t.output_tokens,
+    'agentrunbook.cost_usd': t.cost_usd,
+    'agentrunbook.agent.attempts': t.attempts,
+  });
+  if (called.ok) return;
+  span.setAttribute('error.type', called.error.code);
+  span.fail(called.error.message);
+}
+
+async function call<T>(agent: AgentRole, provider: Provider, prompt: Prompt, req: Omit<StructuredRequest<T>, 'system'>, step?: string): Promise<Called<T>> {
   const full: StructuredRequest<T> = { ...req, system: prompt.system };
   const prompt_hash = await sha256Hex(canonicalJson({ system: full.system, messages: full.messages, schema: full.schemaName }));
   const base = { agent, ...(step !== undefined && { step }), prompt_version: prompt.version, prompt_hash };

@@ -4,7 +4,7 @@ import type { Env } from '../env';
 import type { LiveCall } from '../runs/invoke';
 import { getTool } from '../tools/catalog';
 import { ToolError } from '../tools/types';
-import { deadlineFor, toolErrorOf } from './errors';
+import { connectWaitFor, deadlineFor, toolErrorOf } from './errors';
 import { getCluster } from './store';
 import type { CallOutcome, ClusterCall } from './types';
 
@@ -61,6 +61,7 @@ export async function callCluster(env: Env, tenantId: string, c: Parameters<Live
   if (!tool || !isK8sAction(c.tool)) throw new ToolError(`${c.tool} is not a Kubernetes tool`, false, 'invalid_request');
   const cluster = c.args.cluster;
   if (typeof cluster !== 'string' || !cluster) throw new ToolError(`${c.tool} needs a "cluster" argument`, false, 'invalid_args');
+  const connectWaitMs = opts.connectWaitMs ?? connectWaitFor(c.timeoutMs);
   const call: ClusterCall = {
     tenantId,
     cluster,
@@ -69,7 +70,7 @@ export async function callCluster(env: Env, tenantId: string, c: Parameters<Live
     idempotencyKey: c.idempotencyKey,
     deadlineMs: deadlineFor(c.args, c.timeoutMs, Date.now()),
     ...(opts.dryRun ? { dryRun: true } : {}),
-    ...(opts.connectWaitMs !== undefined ? { connectWaitMs: opts.connectWaitMs } : {}),
+    ...(connectWaitMs !== undefined ? { connectWaitMs } : {}),
   };
   const outcome = await Promise.race([rpc(env, call), abandoned(c.signal, cluster, c.tool)]);
   if (!outcome.ok) throw toolErrorOf(cluster, c.tool, outcome.error);

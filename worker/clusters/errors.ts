@@ -27,6 +27,20 @@ export function toolErrorOf(cluster: string, action: string, e: CallError): Tool
   return new ToolError(message, e.retryable, e.code);
 }
 
+/** How long a request waits, by default, for a relay to connect before it fails as "not connected". */
+export const DEFAULT_CONNECT_WAIT_MS = 30_000;
+/** A call with a step timeout gives up on an absent relay this long before the step's own timer fires. */
+const CONNECT_WAIT_MARGIN_MS = 250;
+
+/**
+ * The connect wait of a call with `timeoutMs` left: the default, but over shortly before the
+ * caller's timeout, so a step whose cluster has no relay fails saying so ("relay … is not
+ * connected", retryable) rather than with a bare "timed out after N ms" from the step's timer.
+ */
+export function connectWaitFor(timeoutMs: number | undefined): number | undefined {
+  return timeoutMs === undefined ? undefined : Math.min(DEFAULT_CONNECT_WAIT_MS, Math.max(0, timeoutMs - CONNECT_WAIT_MARGIN_MS));
+}
+
 /** Without a step timeout a request still needs a deadline: the relay abandons work after it. */
 export const DEFAULT_DEADLINE_MS = 10 * 60_000;
 /**

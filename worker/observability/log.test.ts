@@ -38,6 +38,24 @@ describe('the structured logger', () => {
     expect(formatRecord('info', 'a short word')).toContain('short');
   });
 
+  it('reads an env once however often it is registered (every request and object constructor calls it)', () => {
+    let reads = 0;
+    const env = {
+      get SESSION_SECRET() {
+        reads++;
+        return 'session-secret-read-once-0001';
+      },
+    } as unknown as Env;
+    registerSecrets(env);
+    registerSecrets(env);
+    registerSecrets(env);
+    expect(reads).toBe(1);
+    expect(formatRecord('info', 'session-secret-read-once-0001')).not.toContain('session-secret-read-once');
+    // Another env (another deployment's bindings in the same process) is read for its own secrets.
+    registerSecrets({ SESSION_SECRET: 'session-secret-of-env-two-0002' } as unknown as Env);
+    expect(formatRecord('info', 'session-secret-of-env-two-0002')).not.toContain('env-two');
+  });
+
   it('survives fields that cannot be serialised', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;

@@ -26,8 +26,17 @@ const SECRET_BINDINGS = [
   'OTEL_EXPORTER_OTLP_HEADERS',
 ] as const;
 
-/** Remembers the secrets of `env` (their whole values, and the parts of JSON or header lists). */
+/** The envs already read: registration runs on every request and in every object's constructor. */
+const registered = new WeakSet<object>();
+
+/**
+ * Remembers the secrets of `env` (their whole values, and the parts of JSON or header lists). Cheap
+ * to call again with the same env; every entry point calls it (the request middleware, each Durable
+ * Object's constructor), since an object in a fresh isolate may log before any request reached it.
+ */
 export function registerSecrets(env: Env): void {
+  if (registered.has(env)) return;
+  registered.add(env);
   const vars = env as unknown as Record<string, unknown>;
   for (const name of SECRET_BINDINGS) {
     const value = vars[name];
@@ -49,7 +58,8 @@ export function registerSecrets(env: Env): void {
   }
 }
 
-function scrub(line: string): string {
+/** Replaces every registered secret in `line` (a log line, an OTLP export body). */
+export function scrubSecrets(line: string): string {
   for (const secret of knownSecrets) {
     // JSON.stringify may have escaped characters of the secret; match both forms.
     const escaped = JSON.stringify(secret).slice(1, -1);
@@ -81,7 +91,7 @@ export function formatRecord(level: LogLevel, message: string, fields: LogFields
   } catch {
     line = JSON.stringify({ ts: record.ts, level, message: redact(message), note: 'fields could not be serialised' });
   }
-  return scrub(line);
+  return scrubSecrets(line);
 }
 
 function emit(level: LogLevel, message: string, fields?: LogFields): void {

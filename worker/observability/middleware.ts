@@ -4,8 +4,6 @@ import type { AppEnv } from '../env';
 import { log, registerSecrets } from './log';
 import { traceInvocation } from './tracing';
 
-const registered = new WeakSet<object>();
-
 function waitUntilOf(c: Context<AppEnv>): (p: Promise<unknown>) => void {
   try {
     const ctx = c.executionCtx;
@@ -36,10 +34,7 @@ function routeOf(c: Context<AppEnv>): string | undefined {
  * requests (5xx), for deployments and test runs that want a quiet console.
  */
 export const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!registered.has(c.env)) {
-    registerSecrets(c.env);
-    registered.add(c.env);
-  }
+  registerSecrets(c.env);
   const started = Date.now();
   const method = c.req.method;
   const path = new URL(c.req.url).pathname;

@@ -9,7 +9,7 @@
  * URL-encoded), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and OTEL_TRACES_SAMPLER_ARG (a ratio).
  */
 import type { SpanSink } from './context';
-import { errorFields, log } from './log';
+import { errorFields, log, scrubSecrets } from './log';
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Record<string, AttributeValue | undefined | null>;
@@ -60,13 +60,27 @@ function pairs(list: string | undefined): Record<string, string> {
   return out;
 }
 
-const configs = new WeakMap<object, OtlpConfig | null>();
+/**
+ * Parsed once per env and kept with the variables it came from: an env object lives as long as the
+ * isolate, but its values can change under it (tests set an endpoint on the shared env), and a
+ * stale "off" must not outlive that. Comparing seven strings costs less than parsing them.
+ */
+const configs = new WeakMap<object, { source: string; config: OtlpConfig | null }>();
 
 /** The exporter settings of `env`, or undefined when no endpoint is configured (tracing off). */
 export function otlpConfig(env: object): OtlpConfig | undefined {
-  const cached = configs.get(env);
-  if (cached !== undefined) return cached ?? undefined;
   const e = env as OtelEnv;
+  const source = [
+    e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    e.OTEL_EXPORTER_OTLP_HEADERS,
+    e.OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    e.OTEL_SERVICE_NAME,
+    e.OTEL_RESOURCE_ATTRIBUTES,
+    e.OTEL_TRACES_SAMPLER_ARG,
+  ].join('\n');
+  const cached = configs.get(env);
+  if (cached?.source === source) return cached.config ?? undefined;
   let url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (!url && e.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) url = `${e.OTEL_EXPORTER_OTLP_ENDPOINT.trim().replace(/\/+$/, '')}/v1/traces`;
   let config: OtlpConfig | null = null;
@@ -81,7 +95,7 @@ export function otlpConfig(env: object): OtlpConfig | undefined {
   } else if (url) {
     log.warn('OTLP endpoint is not an http(s) URL; tracing stays off');
   }
-  configs.set(env, config);
+  configs.set(env, { source, config });
   return config ?? undefined;
 }
 
@@ -172,7 +186,8 @@ export class SpanBatch implements SpanSink {
       const res = await this.fetcher(this.config.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...this.config.headers },
-        body: JSON.stringify(encodeSpans(spans, this.config.resource)),
+        // Attributes never carry secrets by design; an error message quoting one is scrubbed all the same.
+        body: scrubSecrets(JSON.stringify(encodeSpans(spans, this.config.resource))),
       });
       await res.body?.cancel();
       if (!res.ok) log.warn('OTLP export refused', { status: res.status, spans: spans.length, endpoint: new URL(this.config.url).origin });

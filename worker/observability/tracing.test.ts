@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Env } from '../env';
+import { registerSecrets } from './log';
 import { currentTraceparent, parseTraceparent, recordSpan, runTraceContext, traceInvocation, withSpan } from './tracing';
 
 // A local OTLP/HTTP collector: records what it is sent, as a real one would receive it.
@@ -134,6 +136,31 @@ describe('tracing', () => {
     const sampledOut = { OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_TRACES_SAMPLER_ARG: '0' };
     expect(await invocation(sampledOut, (w) => traceInvocation(sampledOut, w, 'x', {}, async () => 9))).toBe(9);
     expect(received).toHaveLength(0);
+  });
+
+  it('follows an env whose endpoint is set or removed after it was first read', async () => {
+    const env: Record<string, string> = {};
+    await invocation(env, (w) => traceInvocation(env, w, 'off', {}, async () => undefined));
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = base;
+    await invocation(env, (w) => traceInvocation(env, w, 'on', {}, async () => undefined));
+    delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    await invocation(env, (w) => traceInvocation(env, w, 'off again', {}, async () => undefined));
+    expect(received.flatMap(spansOf).map((s) => s.name)).toEqual(['on']);
+  });
+
+  it("changes a span's kind once known, and scrubs the deployment's secrets from what it exports", async () => {
+    const secret = 'sk-deployment-key-quoted-in-an-error-0001';
+    registerSecrets({ OPENAI_API_KEY: secret } as unknown as Env);
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: base };
+    await invocation(env, (w) =>
+      traceInvocation(env, w, 'call', {}, async (span) => {
+        span.setKind('client');
+        span.fail(`401 Incorrect API key provided: ${secret}`);
+      }),
+    );
+    const [span] = received.flatMap(spansOf);
+    expect(span).toMatchObject({ name: 'call', kind: 3, status: { code: 2, message: '401 Incorrect API key provided: [REDACTED]' } });
+    expect(JSON.stringify(received)).not.toContain(secret);
   });
 
   it('never fails the work when the collector is down: it logs a warning without the headers', async () => {

@@ -27,6 +27,8 @@ export interface Span {
   addEvent(name: string, attrs?: Attributes): void;
   /** Marks the span failed without throwing (a thrown error marks it by itself). */
   fail(message: string): void;
+  /** Changes the kind once it is known (a tool call turns out to go to a vendor: `client`). */
+  setKind(kind: SpanRecord['kind']): void;
 }
 
 export interface SpanOptions {
@@ -35,7 +37,7 @@ export interface SpanOptions {
   parent?: SpanContext | string;
 }
 
-const NOOP: Span = { context: undefined, setName() {}, setAttribute() {}, setAttributes() {}, addEvent() {}, fail() {} };
+const NOOP: Span = { context: undefined, setName() {}, setAttribute() {}, setAttributes() {}, addEvent() {}, fail() {}, setKind() {} };
 
 function randomHex(bytes: number): string {
   let out = '';
@@ -94,6 +96,7 @@ async function runSpan<T>(sink: SpanSink, parent: SpanContext | undefined, name:
       record.status = 'error';
       record.statusMessage = message;
     },
+    setKind: (k) => void (record.kind = k),
   };
   try {
     return await runInTrace({ span: context, sink }, () => fn(span));

@@ -13,6 +13,7 @@ import {
 } from '../agents';
 import type { CelVars } from '../cel';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { errorFields, log } from '../observability/log';
 import type { Decision } from '../policy/decide';
 import { resolveStepArgs, validateLiteralArgs, type ArgsResult } from '../runbooks';
 import type { RunbookStep } from '../runbooks/types';
@@ -136,7 +137,7 @@ export class RunAgents {
     try {
       return (await this.host?.history()) ?? [];
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', message: 'run history for the planner could not be read', run_id: this.run.id, error: String(err) }));
+      log.warn('run history for the planner could not be read', { run_id: this.run.id, error: errorFields(err) });
       return [];
     }
   }

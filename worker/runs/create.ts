@@ -106,26 +106,37 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     seq: 0,
     audited_seq: 0,
     ...(req.literalArgs ? { literal_args: true } : {}),
+    // The runs-per-hour budget is checked by the run's object (admitRun), once it holds the run.
+    admission_pending: true,
   };
-  // The tenant's runs-per-hour budget: the D1 row is inserted only if a slot is free (atomically).
-  // A run over the budget is still recorded — it fails at once with the reason, so the refusal is
-  // visible in the run list and the audit log rather than lost.
-  const maxPerHour = policy.spec.spec.budgets.per_tenant.max_runs_per_hour;
-  let reserved = false;
-  if (maxPerHour !== undefined) {
-    reserved = await reserveRunSlot(db, runRow(init), maxPerHour, Date.now());
-    const retried = !reserved && req.id !== undefined && (await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id))).limit(1)).length > 0;
-    if (!reserved && !retried) {
-      init.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
-      init.reason = init.refused;
-    }
-  }
   try {
     // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
     return (await runStub(env, principal.tenantId, id).start(init)) as unknown as RunView;
   } catch (err) {
     // Nothing half-written: the slot goes back if the run object could not take the run.
-    if (reserved) await db.delete(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id), eq(runs.status, 'queued')));
+    await db.delete(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id), eq(runs.status, 'queued')));
     throw err;
   }
+}
+
+/**
+ * The tenant's runs-per-hour budget: the run's D1 row is inserted only if a slot is free
+ * (atomically). A run over the budget is still recorded — it fails at once with the reason, so the
+ * refusal is visible in the run list and the audit log rather than lost.
+ * The run's object calls this after its state and first alarm are committed, never before: a
+ * process killed in between then leaves a run that resumes and is admitted, not a D1 row that no
+ * object holds (listed as queued forever, found by nobody).
+ */
+export async function admitRun(db: DB, run: RunState): Promise<void> {
+  const maxPerHour = run.policy.spec.budgets.per_tenant.max_runs_per_hour;
+  if (maxPerHour !== undefined && !run.refused) {
+    const reserved = await reserveRunSlot(db, runRow(run), maxPerHour, Date.now());
+    // Resumed after a crash that came after the slot was taken: the row is this run's own.
+    const taken = !reserved && (await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, run.tenantId), eq(runs.id, run.id))).limit(1)).length > 0;
+    if (!reserved && !taken) {
+      run.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
+      run.reason = run.refused;
+    }
+  }
+  delete run.admission_pending;
 }

@@ -1,6 +1,7 @@
 import { evalCondition } from '../cel';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { parseDuration } from '../lib/duration';
+import { withSpan } from '../observability/tracing';
 import { budgetReason, decide, type Reason, type Usage } from '../policy/decide';
 import type { Reservation } from '../policy/usage';
 import { resolveVerifyArgs } from '../runbooks';
@@ -99,7 +100,8 @@ export class RunEngine {
         continue;
       }
       if (run.compensate.length > 0) {
-        await this.compensateNext();
+        const id = run.compensate[0]!;
+        await withSpan(`compensate ${id}`, { 'agentrunbook.step.id': id }, () => this.compensateNext());
         continue;
       }
       const step = run.steps[run.cursor];
@@ -165,7 +167,7 @@ export class RunEngine {
   private async advanceStep(step: StepState): Promise<Wake | 'continue'> {
     switch (step.status) {
       case 'pending':
-        return this.prepare(step);
+        return this.traceStep(step, () => this.prepare(step));
       case 'awaiting_approval': {
         const expires = step.approval_expires_at ? Date.parse(step.approval_expires_at) : undefined;
         if (expires !== undefined && this.host.now() >= expires) {
@@ -185,12 +187,33 @@ export class RunEngine {
           return this.succeed(step, { waited_ms: Date.parse(step.wake_at!) - Date.parse(step.started_at!) });
         }
         // Resumed after a crash mid-call or woken after a backoff: (re)deliver the attempt.
-        return this.attempt(step, wakeAt !== undefined);
+        return this.traceStep(step, () => this.attempt(step, wakeAt !== undefined));
       }
       default:
         this.run.cursor++;
         return 'continue';
     }
+  }
+
+  /**
+   * One span per attempt at a step, its preparation included (the toolcaller's and reviewer's
+   * calls, the policy), so the step's agent and tool calls are its children. The outcome is set at
+   * the end: the status the step was left in and, when the attempt failed, why.
+   */
+  private traceStep(step: StepState, fn: () => Promise<Wake | 'continue'>): Promise<Wake | 'continue'> {
+    const attrs = { 'agentrunbook.step.id': step.id, 'agentrunbook.tool': step.tool, 'agentrunbook.run.mode': this.run.mode };
+    return withSpan(`step ${step.id}`, attrs, async (span) => {
+      const next = await fn();
+      span.setAttributes({
+        'agentrunbook.step.attempt': step.attempts,
+        'agentrunbook.step.status': step.status,
+        'agentrunbook.integration_mode': step.integration_mode,
+        'agentrunbook.policy.effect': step.decision?.effect,
+      });
+      // A retry leaves the step running with the attempt's error; a success clears it.
+      if (step.error !== undefined && step.status !== 'succeeded') span.fail(step.error);
+      return next;
+    });
   }
 
   /** Evaluates `if`, resolves arguments and asks the policy; then waits, refuses or starts. */
@@ -351,7 +374,8 @@ export class RunEngine {
     }
     const deadline = step.deadline_at ? Date.parse(step.deadline_at) : undefined;
     if (deadline !== undefined && now >= deadline) {
-      await this.failStep(step, `Step timed out after ${spec.timeout_ms} ms`, 'failed');
+      // Out of time between attempts: say why the last one failed, not only that time ran out.
+      await this.failStep(step, `Step timed out after ${spec.timeout_ms} ms${step.error ? `; the last attempt failed: ${step.error}` : ''}`, 'failed');
       return 'continue';
     }
     const outcome = await this.host.invoker.invoke({
@@ -379,7 +403,9 @@ export class RunEngine {
     }
     if (error === undefined && outcome.ok) return this.succeed(step, outcome.result);
     step.error = error;
-    const backoff = Math.min(spec.retry.backoff_ms * 2 ** (step.attempts - 1), MAX_BACKOFF_MS);
+    // A vendor's Retry-After (a 429 asking for longer than the integration waits in-call) is a floor.
+    const retryAfter = outcome.ok ? 0 : (outcome.retryAfterMs ?? 0);
+    const backoff = Math.max(Math.min(spec.retry.backoff_ms * 2 ** (step.attempts - 1), MAX_BACKOFF_MS), retryAfter);
     const next = this.host.now() + backoff;
     if (retryable && step.attempts < spec.retry.attempts && (deadline === undefined || next < deadline)) {
       step.wake_at = this.iso(next);

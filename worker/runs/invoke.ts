@@ -2,6 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import type { DB } from '../db/client';
 import { toolCalls } from '../db/schema';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { IntegrationError } from '../integrations/errors';
+import { withSpan, type Span } from '../observability/tracing';
 import { ToolError, type IntegrationMode, type SimWorld, type ToolDef } from '../tools/types';
 
 export interface ToolCall {
@@ -25,7 +27,15 @@ export interface ToolCall {
 
 export type ToolOutcome =
   | { ok: true; result: unknown; replayed: boolean; mode?: IntegrationMode }
-  | { ok: false; error: string; retryable: boolean; replayed: boolean; mode?: IntegrationMode };
+  | {
+      ok: false;
+      error: string;
+      retryable: boolean;
+      replayed: boolean;
+      mode?: IntegrationMode;
+      /** How long the vendor asked to be left alone (Retry-After): the engine's next attempt waits at least this. */
+      retryAfterMs?: number;
+    };
 
 /** Performs one call against the real system (a vendor API, a cluster's relay). */
 export type LiveCall = (call: { tool: string; args: Record<string, unknown>; idempotencyKey: string; signal: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
@@ -83,7 +93,21 @@ export class LedgerInvoker implements ToolInvoker {
     private readonly live?: LiveBackends,
   ) {}
 
-  async invoke(call: ToolCall): Promise<ToolOutcome> {
+  /**
+   * One `tool <id>` span per call: which tool, its idempotency key, whether it went to the vendor
+   * (kind `client`) or the simulation, whether the ledger answered it. Never its arguments or
+   * result (they may hold a tenant's data or a secret a vendor echoed).
+   */
+  invoke(call: ToolCall): Promise<ToolOutcome> {
+    const attrs = { 'agentrunbook.tool': call.tool.id, 'agentrunbook.idempotency_key': call.idempotencyKey, 'agentrunbook.step.id': call.stepId };
+    return withSpan(`tool ${call.tool.id}`, attrs, async (span) => {
+      const outcome = await this.deliver(call);
+      annotate(span, outcome);
+      return outcome;
+    });
+  }
+
+  private async deliver(call: ToolCall): Promise<ToolOutcome> {
     const seen = call.fresh ? undefined : await this.recorded(call);
     if (seen) {
       replaceWorld(call.world, seen.world);
@@ -130,6 +154,16 @@ export class LedgerInvoker implements ToolInvoker {
       .limit(1);
     return row?.result as LedgerEntry | undefined;
   }
+}
+
+/** The outcome on the call's span: where it went, whether the ledger answered, and why it failed. */
+function annotate(span: Span, outcome: ToolOutcome): void {
+  // A call on the live path is a client call (to the vendor, or its relay); a replay from the ledger went nowhere.
+  if (outcome.mode === 'live' && !outcome.replayed) span.setKind('client');
+  span.setAttributes({ 'agentrunbook.integration_mode': outcome.mode, 'agentrunbook.tool.replayed': outcome.replayed });
+  if (outcome.ok) return;
+  span.setAttributes({ 'agentrunbook.tool.retryable': outcome.retryable, 'agentrunbook.tool.retry_after_ms': outcome.retryAfterMs });
+  span.fail(outcome.error);
 }
 
 function replaceWorld(target: Record<string, unknown>, source: Record<string, unknown>): void {
@@ -182,6 +216,9 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
     ]);
     return { ok: true, result: call.tool.result.parse(raw), replayed: false };
   } catch (err) {
+    if (err instanceof IntegrationError && err.retryAfterMs !== undefined) {
+      return { ok: false, error: err.message, retryable: err.retryable, replayed: false, retryAfterMs: err.retryAfterMs };
+    }
     if (err instanceof ToolError) return { ok: false, error: err.message, retryable: err.retryable, replayed: false };
     return { ok: false, error: err instanceof Error ? err.message : String(err), retryable: false, replayed: false };
   } finally {

@@ -129,10 +129,17 @@ export interface RunState {
   literal_args?: boolean;
   /** Set when a tenant budget refused the run at creation: it fails before its first step, with this reason. */
   refused?: string;
+  /**
+   * The runs-per-hour budget has yet to be checked (`admitRun`): its object does that once it
+   * holds the run, and again when it resumes if a crash came first.
+   */
+  admission_pending?: boolean;
   /** Agent calls recorded so far (their records live beside the state, `trace:<seq>`). */
   trace_seq?: number;
   /** What the agents proposed that was refused or corrected. */
   hallucinations?: Hallucination[];
+  /** The run's root span was handed to the exporter (persisted first, so a repeated flush never sends it twice). */
+  root_span_recorded?: boolean;
 }
 
 export interface RunEvent {
