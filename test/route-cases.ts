@@ -118,6 +118,9 @@ export const CASES: Case[] = [
   { route: 'GET /clusters/{name}', allowed: from('viewer'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}` }) },
   { route: 'DELETE /clusters/{name}', allowed: from('admin'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}`, method: 'DELETE' }) },
 
+  // Reports on the installation and the caller's own tenant (its integrations and clusters): tenant admins.
+  { route: 'GET /doctor', allowed: from('admin'), call: () => ({ path: '/doctor' }) },
+
   { route: 'GET /runbooks', allowed: from('viewer'), call: () => ({ path: '/runbooks' }) },
   { route: 'POST /runbooks', allowed: from('sre'), call: (f) => ({ path: '/runbooks', method: 'POST', yaml: runbookYaml(f.fresh('new-book')) }) },
   { route: 'POST /runbooks/validate', allowed: from('sre'), call: () => ({ path: '/runbooks/validate', method: 'POST', yaml: runbookYaml('checked-only') }) },

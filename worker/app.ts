@@ -24,6 +24,7 @@ import { liveRoute } from './routes/live';
 import { metricsRoutes } from './routes/metrics';
 import { observe } from './observability/middleware';
 import { clusterConnectRoute, clusterRoutes } from './routes/clusters';
+import { doctorRoutes } from './routes/doctor';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -88,6 +89,7 @@ export function buildApp() {
   mount(api, auditRoutes);
   mount(api, analyticsRoutes);
   mount(api, clusterRoutes);
+  mount(api, doctorRoutes);
 
   const app = new OpenAPIHono<AppEnv>();
   app.route('/api/v1', api);

@@ -729,6 +729,26 @@ export interface Schemas {
     name: string;
     revoked_at: string;
   };
+  DoctorReport: {
+    /** No check failed (warnings allowed) */
+    ok: boolean;
+    checks: Schemas["DoctorCheck"][];
+    migrations: {
+      /** The D1 migrations this build of the Worker expects */
+      expected: string[];
+      /** What the database's d1_migrations table lists */
+      applied: string[];
+    };
+  };
+  DoctorCheck: {
+    /** e.g. binding.DB, secret.SECRETS_KEY, migrations, integration.github, cluster.prod-eu */
+    id: string;
+    status: "ok" | "warn" | "fail";
+    /** What was found; names settings, never their values */
+    message: string;
+    /** The command or setting that fixes it */
+    fix?: string;
+  };
 }
 
 /** Every operation: `path` and `query` parameters, the JSON `body`, and the success `response`. */
@@ -964,7 +984,7 @@ export interface Operations {
       status?: "queued" | "planning" | "running" | "awaiting_approval" | "succeeded" | "failed" | "denied" | "cancelled";
       runbook?: string;
       limit?: number;
-      /** Cursor: the created_at of the last run of the previous page */
+      /** Cursor: the next_cursor of the previous page */
       before?: string;
     };
     response: {
@@ -1049,7 +1069,7 @@ export interface Operations {
   "GET /evals": {
     query: {
       limit?: number;
-      /** Cursor: the created_at of the last report of the previous page */
+      /** Cursor: the next_cursor of the previous page */
       before?: string;
     };
     response: {
@@ -1344,6 +1364,10 @@ export interface Operations {
       name: string;
     };
     response: Schemas["RevokedCluster"];
+  };
+  /** Check the installation: bindings, secrets (names only), migrations, LLM provider, this tenant's live integrations and relays */
+  "GET /doctor": {
+    response: Schemas["DoctorReport"];
   };
 }
 
