@@ -1,313 +1,129 @@
-// `npm run bench` (`--quick` for a smaller sample): starts its own `wrangler dev` on a fresh,
-// temporary state directory, seeds the demo tenant and measures
-//   1. the per-step orchestration overhead of a 20-step simulated run (sequential runs), and
-//   2. runs per second with 50 runs started concurrently,
-// and, in-process, 3. the policy decision latency of decide() under policies/default.yaml.
-// Prints a table and writes bench-results/bench.json.
+// `npm run bench` (`--quick` for smaller samples; `--decide-only` / `--in-process` for the
+// in-process phases alone): every figure of the benchmark in one table and one JSON file.
+//   In-process (no platform): policy decision latency of decide(), the offline audit verifier.
+//   Against its own `wrangler dev` on a fresh, temporary state directory (scripts/bench/*.mjs):
+//     1. per-step orchestration overhead of 20-step runs (sequential, server event timestamps),
+//     2. API latency of the main calls, at the client,
+//     3. WebSocket event latency of the live view, and approve → step.approved,
+//     4. runs per second with 50 and with 500 runs started at once, and the audit entries those
+//        runs append per second (single writer per tenant),
+//     5. online audit verification (GET /audit/verify) over the whole log,
+//   with the RSS of workerd / wrangler dev / this client sampled all along.
+// Prints the table and writes bench-results/bench.json and bench-results/bench.md.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, applyMigrations, bootstrap, buildWeb, ensureDevVars, newAdminKey, random, startDev, stopDev } from './lib.mjs';
-import { benchRunbookYaml, checkAgainstCatalog } from './bench/runbook.mjs';
-import { mean, percentile, round, summary } from './bench/stats.mjs';
+import { apiLatencyPhase } from './bench/api.mjs';
+import { onlineVerifyPhase } from './bench/audit.mjs';
+import { freePort, log, makeClient, sleep, wranglerVersion } from './bench/common.mjs';
+import { auditVerifyPhase, decidePhase } from './bench/in-process.mjs';
+import { livePhase } from './bench/live.mjs';
+import { RssSampler } from './bench/memory.mjs';
+import { approvalRunbookYaml, benchPolicyYaml, benchRunbookYaml, checkAgainstCatalog } from './bench/runbook.mjs';
+import { concurrentPhase, sequentialPhase, waitTerminal } from './bench/runs.mjs';
+import { round } from './bench/stats.mjs';
+import { decideRows, markdownTable, offlineVerifyRows, printTable, tableRows, warnings } from './bench/table.mjs';
 
 const QUICK = process.argv.includes('--quick');
+const IN_PROCESS_ONLY = process.argv.includes('--decide-only') || process.argv.includes('--in-process');
 const CFG = QUICK
-  ? { steps: 20, warmup: 1, sequential: 8, concurrent: 15, sequentialBudgetMs: 20_000 }
-  : { steps: 20, warmup: 3, sequential: 30, concurrent: 50, sequentialBudgetMs: 60_000 };
-const GOAL_P50_MS = 3;
-const DECIDE_GOAL = { p50_us: 20, p99_us: 200 };
-const DECIDE_SAMPLES = QUICK ? 50_000 : 200_000;
-
-/** The offline audit verifier (scripts/bench/audit-verify.ts) on a generated, signed export. */
-async function auditVerifyPhase() {
-  const { build } = await import('esbuild');
-  const out = path.join(ROOT, 'node_modules', '.cache', 'agentrunbook-bench', 'audit-verify.mjs');
-  await build({ entryPoints: [path.join(ROOT, 'scripts', 'bench', 'audit-verify.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
-  const { benchAuditVerify } = await import(`${out}?t=${Date.now()}`);
-  const r = await benchAuditVerify(QUICK ? 50_000 : 200_000);
-  return { ...r, goal: { min_entries_per_s: 150_000, met: r.ok && r.entries_per_s >= 150_000 } };
-}
-
-/** Builds scripts/bench/decide.ts (TypeScript, imports the Worker's policy code) and runs it here. */
-async function decidePhase() {
-  const { build } = await import('esbuild');
-  const out = path.join(ROOT, 'node_modules', '.cache', 'agentrunbook-bench', 'decide.mjs');
-  await build({ entryPoints: [path.join(ROOT, 'scripts', 'bench', 'decide.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
-  const { benchDecide } = await import(`${out}?t=${Date.now()}`);
-  const r = benchDecide(readFileSync(path.join(ROOT, 'policies', 'default.yaml'), 'utf8'), DECIDE_SAMPLES);
-  const round3 = (x) => round(x, 3);
-  return {
-    policy: 'policies/default.yaml',
-    ...r,
-    p50_us: round3(r.p50_us),
-    p99_us: round3(r.p99_us),
-    mean_us: round3(r.mean_us),
-    goal: { ...DECIDE_GOAL, met: r.p50_us <= DECIDE_GOAL.p50_us && r.p99_us <= DECIDE_GOAL.p99_us },
-  };
-}
-const TERMINAL = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
-const RUN_TIMEOUT_MS = 60_000;
-// Polling competes with the runs for the same local D1 and CPU, so it is kept sparse; the measured
-// numbers come from server timestamps, so the interval only affects how long the bench takes.
-// Sequential runs: the first poll comes after ~80% of the previous run's duration, then every SEQ_POLL_MS.
-const SEQ_POLL_MS = Number(process.env.BENCH_SEQ_POLL_MS ?? 50);
-const CONC_POLL_MS = Number(process.env.BENCH_CONC_POLL_MS ?? 500);
+  ? {
+      steps: 20, warmup: 1, sequential: 8, sequentialBudgetMs: 20_000,
+      throughput: [{ runs: 15, steps: 20 }, { runs: 100, steps: 5 }],
+      api: { samples: 40, writeSamples: 20, runbookSamples: 15, verifySamples: 3 },
+      live: { runs: 1, steps: 12 },
+      verifyCalls: 2, decideSamples: 50_000, offlineAuditEntries: 50_000,
+    }
+  : {
+      steps: 20, warmup: 3, sequential: 30, sequentialBudgetMs: 60_000,
+      // 500 runs of 20 steps would take minutes on 2 cores: the large batch runs 5-step runs.
+      throughput: [{ runs: 50, steps: 20 }, { runs: 500, steps: 5 }],
+      api: { samples: 200, writeSamples: 100, runbookSamples: 50, verifySamples: 10 },
+      // The default policy allows 40 steps a run: 3 runs × 25 approvals, ~300 events.
+      live: { runs: 3, steps: 25 },
+      verifyCalls: 5, decideSamples: 200_000, offlineAuditEntries: 200_000,
+    };
+const STEP_GOAL = { p50_ms: 3, p99_ms: 15 };
+// The bench makes thousands of calls with one key in a few minutes: the deployment's default rate
+// limit (600/min, bursts of 120) would refuse most of them, so the bench instance lifts it.
+const BENCH_VARS = { RATE_LIMIT_PER_MINUTE: '6000000', RATE_LIMIT_BURST: '100000' };
+const BENCH_MAX_RUNS_PER_HOUR = 1_000_000;
 
 let interrupted = 0; // signals received
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (msg) => console.log(`\x1b[36m▸\x1b[0m ${msg}`);
-/** A progress line rewritten in place on a terminal; silent otherwise (CI logs stay clean). */
-const progress = (msg) => process.stdout.isTTY && process.stdout.write(`\r  ${msg}   `);
-const progressEnd = () => process.stdout.isTTY && process.stdout.write('\n');
+const loadavg = () => os.loadavg().map((x) => round(x, 2));
 
-// ---------------------------------------------------------------------------------------------
-// Setup helpers
-
-function portIsFree(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1' }, () => srv.close(() => resolve(true)));
-  });
-}
-
-async function freePort(start) {
-  for (let p = start; p < start + 50; p++) if (await portIsFree(p)) return p;
-  throw new Error(`no free port in ${start}..${start + 49}`);
-}
-
-function wranglerVersion() {
-  try {
-    return JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'wrangler', 'package.json'), 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function makeClient(url, key) {
-  const base = `${url}/api/v1`;
-  return async function api(method, p, body, contentType = 'application/json') {
-    const res = await fetch(base + p, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${typeof json === 'string' ? json : JSON.stringify(json)}`);
-    return json;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measurements
-
-async function waitTerminal(api, id, firstDelayMs, intervalMs) {
-  const deadline = Date.now() + RUN_TIMEOUT_MS;
-  await sleep(firstDelayMs);
-  for (;;) {
-    const run = await api('GET', `/runs/${id}`);
-    if (TERMINAL.has(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} not finished after ${RUN_TIMEOUT_MS} ms (status ${run.status})`);
-    await sleep(intervalMs);
-  }
-}
-
-/** Per-step intervals of one finished run, from its persisted events (ISO timestamps, 1 ms). */
-function stepIntervals(events, steps) {
-  const sorted = [...events].sort((a, b) => a.seq - b.seq);
-  const started = sorted.find((e) => e.type === 'run.started');
-  if (!started) throw new Error('run has no run.started event');
-  let prev = Date.parse(started.ts);
-  const perStep = [];
-  const prepare = []; // previous step's end → step.started (args, policy, state+event commit)
-  const call = []; // step.started → step.succeeded (ledger record in DO storage, tool, commit)
-  let stepStartedAt;
-  for (const ev of sorted) {
-    if (ev.type === 'step.started') {
-      stepStartedAt = Date.parse(ev.ts);
-      prepare.push(stepStartedAt - prev);
-    } else if (ev.type === 'step.succeeded') {
-      const t = Date.parse(ev.ts);
-      perStep.push(t - prev);
-      if (stepStartedAt !== undefined) call.push(t - stepStartedAt);
-      prev = t;
-      stepStartedAt = undefined;
-    }
-  }
-  if (perStep.length !== steps) throw new Error(`expected ${steps} step.succeeded events, got ${perStep.length}`);
-  return { perStep, prepare, call };
-}
-
-async function sequentialPhase(api, runbook) {
-  const perStep = [];
-  const prepare = [];
-  const call = [];
-  const runMeanPerStep = [];
-  const runDurations = [];
-  const failures = [];
-  const client = { post: [], wait: [], events: [] };
-  const total = CFG.warmup + CFG.sequential;
-  const budgetEnd = Date.now() + CFG.sequentialBudgetMs;
-  let lastDuration = 200;
-  let stoppedEarly = false;
-  for (let i = 0; i < total; i++) {
-    if (i > CFG.warmup + 4 && Date.now() > budgetEnd) {
-      stoppedEarly = true;
-      break;
-    }
-    const warm = i < CFG.warmup;
-    const t0 = Date.now();
-    const { id } = await api('POST', '/runs', { runbook, mode: 'execute' });
-    const t1 = Date.now();
-    const run = await waitTerminal(api, id, Math.max(0, lastDuration * 0.8 - (t1 - t0)), SEQ_POLL_MS);
-    const t2 = Date.now();
-    if (run.status !== 'succeeded') {
-      failures.push({ id, status: run.status, reason: run.reason });
-      continue;
-    }
-    lastDuration = Date.parse(run.ended_at) - Date.parse(run.created_at);
-    if (warm) continue;
-    const { items } = await api('GET', `/runs/${id}/events?after=0`);
-    client.post.push(t1 - t0);
-    client.wait.push(t2 - t1);
-    client.events.push(Date.now() - t2);
-    const iv = stepIntervals(items, CFG.steps);
-    perStep.push(...iv.perStep);
-    prepare.push(...iv.prepare);
-    call.push(...iv.call);
-    if (run.started_at && run.ended_at) runMeanPerStep.push((Date.parse(run.ended_at) - Date.parse(run.started_at)) / CFG.steps);
-    runDurations.push(Date.parse(run.ended_at) - Date.parse(run.created_at));
-    progress(`sequential runs: ${runDurations.length}/${CFG.sequential}`);
-  }
-  progressEnd();
-  if (failures.length) throw new Error(`sequential runs did not succeed: ${JSON.stringify(failures.slice(0, 3))}`);
+function machine(loadBefore) {
   return {
-    runs: runDurations.length,
-    ...(stoppedEarly ? { stopped_early: `time budget of ${CFG.sequentialBudgetMs / 1000} s reached after ${runDurations.length} of ${CFG.sequential} runs` } : {}),
-    warmup_runs: CFG.warmup,
-    steps_per_run: CFG.steps,
-    per_step_ms: summary(perStep),
-    mean_per_step_from_run_ms: {
-      n: runMeanPerStep.length,
-      mean: round(mean(runMeanPerStep), 3),
-      p50: round(percentile(runMeanPerStep, 50), 3),
-      min: runMeanPerStep.length ? round(Math.min(...runMeanPerStep), 3) : null,
-      max: runMeanPerStep.length ? round(Math.max(...runMeanPerStep), 3) : null,
-    },
-    breakdown_ms: {
-      prepare_and_commit_started: summary(prepare),
-      ledger_call_and_commit_succeeded: summary(call),
-    },
-    run_duration_ms: summary(runDurations),
-    client_side_ms: { post_runs: summary(client.post), poll_until_terminal: summary(client.wait), get_events: summary(client.events), poll_interval: SEQ_POLL_MS },
-    goal: { metric: 'per_step_ms.p50', max_ms: GOAL_P50_MS, met: percentile(perStep, 50) <= GOAL_P50_MS },
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    total_mem_gb: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    wrangler: wranglerVersion(),
+    loadavg_before: loadBefore,
+    loadavg_after: loadavg(),
   };
 }
 
-async function concurrentPhase(api, runbook) {
-  const n = CFG.concurrent;
-  const t0 = Date.now();
-  const created = await Promise.all(Array.from({ length: n }, () => api('POST', '/runs', { runbook, mode: 'execute' })));
-  const tPosted = Date.now();
-  const ids = new Set(created.map((r) => r.id));
-  const deadline = t0 + RUN_TIMEOUT_MS * 2;
-  let rows = [];
-  for (;;) {
-    const { items } = await api('GET', '/runs?limit=200');
-    rows = items.filter((r) => ids.has(r.id));
-    const done = rows.filter((r) => TERMINAL.has(r.status)).length;
-    progress(`concurrent runs finished: ${done}/${n}`);
-    if (rows.length === n && done === n) break;
-    if (Date.now() > deadline) throw new Error(`only ${done}/${n} concurrent runs finished in time`);
-    await sleep(CONC_POLL_MS);
-  }
-  const tObserved = Date.now();
-  progressEnd();
-  const failed = rows.filter((r) => r.status !== 'succeeded');
-  const lastEnd = Math.max(...rows.map((r) => Date.parse(r.ended_at)));
-  const durations = rows.map((r) => Date.parse(r.ended_at) - Date.parse(r.created_at));
-  const wallMs = lastEnd - t0; // client clock and server clock are the same machine's
-  return {
-    runs: n,
-    steps_per_run: CFG.steps,
-    succeeded: n - failed.length,
-    failed: failed.map((r) => ({ id: r.id, status: r.status, reason: r.reason })),
-    wall_clock_ms: wallMs,
-    runs_per_s: round(n / (wallMs / 1000), 2),
-    steps_per_s: round((n * CFG.steps) / (wallMs / 1000), 1),
-    all_posts_answered_ms: tPosted - t0,
-    observed_by_polling_ms: tObserved - t0,
-    run_duration_ms: summary(durations),
-  };
+/** Tenant set-up on the fresh instance: the bench policy, runbooks and a second (approver) key. */
+async function prepareTenant(api) {
+  const problems = checkAgainstCatalog(await api('GET', '/tools'));
+  if (problems.length) throw new Error(`benchmark runbook does not match the tool catalog:\n  ${problems.join('\n  ')}`);
+  const policyYaml = benchPolicyYaml(readFileSync(path.join(ROOT, 'policies', 'default.yaml'), 'utf8'), BENCH_MAX_RUNS_PER_HOUR);
+  const policy = await api('POST', '/policies', policyYaml, 'application/yaml');
+  await api('POST', `/policies/${policy.id}/activate`);
+  const names = { seq: `bench-${CFG.steps}-steps`, gate: 'bench-gate', live: `bench-approvals-${CFG.live.steps}` };
+  const yamls = [[names.seq, benchRunbookYaml(names.seq, CFG.steps)], [names.gate, approvalRunbookYaml(names.gate, 1)], [names.live, approvalRunbookYaml(names.live, CFG.live.steps)]];
+  for (const { steps } of CFG.throughput) if (steps !== CFG.steps) yamls.push([`bench-${steps}-steps`, benchRunbookYaml(`bench-${steps}-steps`, steps)]);
+  for (const [, yaml] of yamls) await api('POST', '/runbooks', yaml, 'application/yaml');
+  const approver = await api('POST', '/keys', { name: 'bench approver', role: 'sre' });
+  return { names, approverKey: approver.key, policy: `${policy.name} v${policy.version}` };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Output
-
-function auditRows(a) {
-  return a ? [['Audit verifier (offline)', `${a.entries_per_s} entries/s (goal ≥ 150,000: ${a.goal.met ? 'met' : 'NOT met'}; ${a.entries} entries, HMAC chain + Merkle tree + Ed25519 checkpoints)`]] : [];
+/** Events one run of `runbook` writes (= audit entries it appends); also warms the path up. */
+async function eventsOfOneRun(api, runbook) {
+  const { id } = await api('POST', '/runs', { runbook, mode: 'execute' });
+  const run = await waitTerminal(api, id, 20, 20);
+  if (run.status !== 'succeeded') throw new Error(`warm-up run of ${runbook} ${run.status}: ${run.reason ?? ''}`);
+  return (await api('GET', `/runs/${id}/events?after=0`)).items.length;
 }
 
-function decideRows(d) {
+function notes(r) {
+  const big = r.throughput.at(-1);
   return [
-    ['Policy decision p50', `${d.p50_us} µs   (goal ≤ ${d.goal.p50_us} µs: ${d.goal.met ? 'met' : 'NOT met'}; Cedar publishes 4–11 µs, Rego 76–676 µs)`],
-    ['Policy decision p99', `${d.p99_us} µs   (goal ≤ ${d.goal.p99_us} µs; mean ${d.mean_us} µs; ${d.samples} decisions over ${d.cases} role × tool × context cases, ${d.policy})`],
+    'Shared, local machine: `wrangler dev` (workerd with local SQLite for D1 and Durable Object storage), not production Cloudflare; the bench client runs on the same cores. Figures move with the load (see the load average).',
+    `Bench instance: rate limit raised (RATE_LIMIT_PER_MINUTE=${BENCH_VARS.RATE_LIMIT_PER_MINUTE}, RATE_LIMIT_BURST=${BENCH_VARS.RATE_LIMIT_BURST}; every call still takes a token from the limiter object) and a policy version "${r.setup.policy}" = policies/default.yaml with budgets.per_tenant.max_runs_per_hour ${BENCH_MAX_RUNS_PER_HOUR} instead of 120 (the budget is still checked on every start); the rules, roles and other budgets are the default policy's.`,
+    'Per-step overhead: from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events. Event timestamps are ISO strings with 1 ms resolution (and workerd advances its clock only on I/O), so per-step values are whole milliseconds; (ended − started) / steps is the finer mean. Tools are simulated (no network I/O): this is the platform\'s own work (state, event and ledger row in DO storage, policy decision, templates). The copies to D1 (run mirror, ledger) and the audit append happen once per alarm: inside the run duration, not the per-step figure.',
+    `Throughput: n runs started with ${big.post_concurrency} POST /runs in flight at a time (wrangler 4.86's dev proxy drops connections to the Worker with ~50 or more requests in flight, cloudflare/workers-sdk#14641; BENCH_POST_CONCURRENCY changes it), so the runs in flight at once are bounded by how fast runs start; wall clock = first POST → the last run's ended_at (one machine, one clock); runs/s = n / wall clock. Completion is polled sparingly (GET /runs by status), final states read per run. "In flight" = most runs between created_at and ended_at at once. The large batch uses ${big.steps_per_run}-step runs to keep it around a minute on 2 cores.`,
+    'API latency: each call made n times one after the other on a keep-alive connection (after 3 warm-up calls), timed at the client from send to parsed answer; every call is authenticated and rate-limited. Locally every request also crosses wrangler\'s proxy (a second workerd): GET /healthz (no auth, no storage) is the floor of this stack. POST /runs starts a run that stops at an approval (its first tick runs behind the answer and overlaps the next calls); POST /runbooks saves a new 20-step runbook each time. GET /audit/verify reads the whole log, so its time grows with the log (size given).',
+    'Audit append: entries appended to the tenant\'s audit log (its single-writer Durable Object: HMAC chain, Merkle tree, D1 copy, checkpoints) by the run events of the large batch — its tree size read (GET /audit/checkpoints) before the first POST and every 500 ms after (100 ms near the end), until it had grown by runs × events per run; rate = entries / (first POST → caught up). A run appends its events in one batch per flush (one at start, one per alarm), so this is the rate the platform sustains under that load, not an isolated append micro-benchmark.',
+    'Online audit verify: GET /audit/verify over the tenant\'s whole log at the end (D1 pages of 500, HMAC chain, each leaf compared with the audit object\'s tree); rate = entries / p50 call time. The offline verifier (npm run audit:verify) checks a generated, signed export in-process.',
+    'WebSocket: runs whose every step needs an approval (default policy, prod, approver ≠ requester); a socket on GET /runs/{id}/live and each step approved over HTTP by a second (SRE) key. Event latency = client receive time − the event\'s server ts (1 ms; the ts is taken before the event is committed to DO storage, so the commit is included). Approve → event: from sending POST …/approve to the step.approved message (it is broadcast before the HTTP answer, which waits for the D1 and audit copies).',
+    'Memory: RSS from /proc every 100 ms of every process in wrangler dev\'s process group: the workerd running the Worker and its Durable Objects ("runtime"), the workerd of wrangler\'s proxy on the dev port, and the whole group (incl. wrangler\'s Node process and esbuild, dev tooling); peak = the kernel\'s high-water mark (VmHWM) where available. "Idle" = mean over ~1.5 s with nothing running, after start and after the last phase (Durable Objects of finished runs are still in memory then). Client: this Node process\'s high-water mark (it includes the in-process phases: the offline verifier\'s export).',
+    'Policy decision: decide() in-process under Node (the Worker\'s code), CEL plans compiled once and cached; each sample is one full decision (role allowlist, every rule, blast-radius and budget inputs).',
   ];
 }
-
-function printTable(result) {
-  const s = result.sequential;
-  const c = result.concurrent;
-  const rows = [
-    ['Machine', `${result.machine.cpu} × ${result.machine.cores} cores, Node ${result.machine.node}, wrangler ${result.machine.wrangler}`],
-    ['Load average (1 min)', `${result.machine.loadavg_before[0]} before, ${result.machine.loadavg_after[0]} after  (other processes on the machine skew results)`],
-    ['Sample', `${s.runs} sequential runs (+${s.warmup_runs} warm-up) × ${s.steps_per_run} steps; ${c.runs} concurrent runs${QUICK ? '  (--quick)' : ''}`],
-    null,
-    ['Per-step overhead p50', `${s.per_step_ms.p50} ms   (goal ≤ ${GOAL_P50_MS} ms: ${s.goal.met ? 'met' : 'NOT met'})`],
-    ['Per-step overhead p99', `${s.per_step_ms.p99} ms   (p90 ${s.per_step_ms.p90}, max ${s.per_step_ms.max}, n=${s.per_step_ms.n})`],
-    ['Per-step mean, (ended−started)/20', `${s.mean_per_step_from_run_ms.mean} ms   (per-run min ${s.mean_per_step_from_run_ms.min}, max ${s.mean_per_step_from_run_ms.max})`],
-    ['  prepare + commit step.started', `p50 ${s.breakdown_ms.prepare_and_commit_started.p50} ms, mean ${s.breakdown_ms.prepare_and_commit_started.mean} ms`],
-    ['  ledger + tool + commit succeeded', `p50 ${s.breakdown_ms.ledger_call_and_commit_succeeded.p50} ms, mean ${s.breakdown_ms.ledger_call_and_commit_succeeded.mean} ms`],
-    ['Sequential run duration', `p50 ${s.run_duration_ms.p50} ms, p99 ${s.run_duration_ms.p99} ms (created → ended)`],
-    null,
-    [`Throughput, ${c.runs} concurrent runs`, `${c.runs_per_s} runs/s  (${c.steps_per_s} steps/s; ${c.wall_clock_ms} ms wall; ${c.succeeded}/${c.runs} succeeded)`],
-    ['Concurrent run duration', `p50 ${c.run_duration_ms.p50} ms, p99 ${c.run_duration_ms.p99} ms (created → ended)`],
-    null,
-    ...decideRows(result.policy_decision),
-    ...auditRows(result.audit_verify),
-  ];
-  const w = Math.max(...rows.filter(Boolean).map((r) => r[0].length));
-  const line = '─'.repeat(w + 2) + '┼' + '─'.repeat(72);
-  console.log('\n' + line);
-  for (const r of rows) console.log(r ? ` ${r[0].padEnd(w)} │ ${r[1]}` : line);
-  console.log(line);
-  if (s.stopped_early) console.log(`  ! Sequential phase: ${s.stopped_early}.`);
-  for (const note of result.notes) console.log(`  * ${note}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Main
 
 async function main() {
   const began = Date.now();
-  const loadBefore = os.loadavg().map((x) => round(x, 2));
-  log(`Policy decisions: ${DECIDE_SAMPLES} calls of decide() under policies/default.yaml`);
-  const policyDecision = await decidePhase();
-  log('Audit verifier: a generated, signed export checked offline');
-  const auditVerify = await auditVerifyPhase();
-  if (process.argv.includes('--decide-only') || process.argv.includes('--in-process')) {
-    const line = '─'.repeat(28) + '┼' + '─'.repeat(72);
-    console.log('\n' + line);
-    for (const r of [...decideRows(policyDecision), ...auditRows(auditVerify)]) console.log(` ${r[0].padEnd(26)} │ ${r[1]}`);
-    console.log(line);
+  const loadBefore = loadavg();
+  const memory = new RssSampler(100).start();
+  const phases = []; // [name, started at]
+  /** Enters a phase: memory samples are tagged with it, and its duration lands in the JSON. */
+  const phase = (name, msg) => {
+    memory.setPhase(name);
+    phases.push([name, Date.now()]);
+    if (msg) log(`${msg}  \x1b[2m(${((Date.now() - began) / 1000).toFixed(0)} s)\x1b[0m`);
+  };
+  phase('in-process', `Policy decisions: ${CFG.decideSamples} calls of decide() under policies/default.yaml`);
+  const policyDecision = await decidePhase(CFG.decideSamples);
+  log(`Audit verifier (offline): a generated, signed export of ${CFG.offlineAuditEntries} entries`);
+  const auditVerifyOffline = await auditVerifyPhase(CFG.offlineAuditEntries);
+  memory.markClientHighWater();
+  if (IN_PROCESS_ONLY) {
+    await memory.stop();
+    printTable([...decideRows(policyDecision), ...offlineVerifyRows(auditVerifyOffline)]);
     return;
   }
   ensureDevVars();
@@ -319,6 +135,7 @@ async function main() {
   let dev;
   let stderrTail = '';
   const cleanup = async () => {
+    await memory.stop();
     if (dev) {
       const d = dev;
       dev = undefined;
@@ -342,58 +159,106 @@ async function main() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    log(`Applying D1 migrations in ${persistTo}`);
+    phase('startup', `Applying D1 migrations in ${persistTo}`);
     applyMigrations(persistTo);
     const port = await freePort(Number(process.env.BENCH_PORT ?? 8799));
     const token = random(24);
     log(`Starting wrangler dev on 127.0.0.1:${port}`);
     starting = true;
-    dev = await startDev({ port, persistTo, bootstrapToken: token, quiet: true });
+    dev = await startDev({ port, persistTo, bootstrapToken: token, quiet: true, extraVars: BENCH_VARS });
     starting = false;
     if (interrupted) throw new Error('interrupted');
     dev.child.stderr?.on('data', (d) => (stderrTail = (stderrTail + d).slice(-4000)));
+    memory.attach(dev.child.pid, port);
+    phase('idle');
+    await sleep(1_500);
+
+    phase('setup');
     const adminKey = newAdminKey();
     await bootstrap(dev.url, token, adminKey, false);
     const api = makeClient(dev.url, adminKey);
+    const setup = await prepareTenant(api);
+    const approve = makeClient(dev.url, setup.approverKey);
 
-    const problems = checkAgainstCatalog(await api('GET', '/tools'));
-    if (problems.length) throw new Error(`benchmark runbook does not match the tool catalog:\n  ${problems.join('\n  ')}`);
-    const name = `bench-${CFG.steps}-steps`;
-    await api('POST', '/runbooks', benchRunbookYaml(name, CFG.steps), 'application/yaml');
+    phase('sequential', `Sequential: ${CFG.warmup} warm-up + ${CFG.sequential} runs of ${CFG.steps} steps`);
+    const sequential = await sequentialPhase(api, setup.names.seq, { steps: CFG.steps, warmup: CFG.warmup, runs: CFG.sequential, budgetMs: CFG.sequentialBudgetMs, goal: STEP_GOAL });
 
-    log(`Sequential: ${CFG.warmup} warm-up + ${CFG.sequential} runs of ${CFG.steps} steps`);
-    const sequential = await sequentialPhase(api, name);
-    log(`Concurrent: ${CFG.concurrent} runs started at once`);
-    const concurrent = await concurrentPhase(api, name);
+    phase('api', `API latency: ${CFG.api.samples} calls one after the other of each main endpoint (${CFG.api.writeSamples} of POST /runs, ${CFG.api.runbookSamples} of POST /runbooks)`);
+    const { items: recent } = await api('GET', `/runs?runbook=${setup.names.seq}&status=succeeded&limit=1`);
+    const apiLatency = await apiLatencyPhase(api, { runId: recent[0].id, parkRunbook: setup.names.gate, ...CFG.api });
+
+    phase('live', `WebSocket: ${CFG.live.runs} run(s) × ${CFG.live.steps} approvals on the live view`);
+    const liveView = await livePhase({ url: dev.url, key: adminKey, api, approve, runbook: setup.names.live, ...CFG.live });
+
+    const throughput = [];
+    let auditAppend;
+    for (const [i, { runs, steps }] of CFG.throughput.entries()) {
+      const last = i === CFG.throughput.length - 1;
+      phase(`concurrent-${runs}`);
+      const runbook = `bench-${steps}-steps`;
+      // The last batch also times the audit log's appends: how many entries one run writes.
+      const perRun = last ? await eventsOfOneRun(api, runbook) : undefined;
+      log(`Concurrent: ${runs} runs of ${steps} steps started at once${last ? ` (and the ${runs * perRun} audit entries they append)` : ''}`);
+      const { audit_append: append, ...batch } = await concurrentPhase(api, runbook, { n: runs, steps, auditEventsPerRun: perRun });
+      throughput.push(batch);
+      if (append) auditAppend = { ...append, runs, steps_per_run: steps, events_per_run: perRun };
+    }
+
+    phase('verify', `Audit verify (online): GET /audit/verify × ${CFG.verifyCalls} over the whole log`);
+    const verifyOnline = await onlineVerifyPhase(api, { calls: CFG.verifyCalls });
+
+    phase('idle-end');
+    await sleep(1_500);
+    await memory.readHighWaterMarks();
+    await memory.stop();
 
     const result = {
       benchmark: 'agentrunbook',
       date: new Date().toISOString(),
       quick: QUICK,
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}`, wrangler: wranglerVersion(), loadavg_before: loadBefore, loadavg_after: os.loadavg().map((x) => round(x, 2)) },
+      machine: machine(loadBefore),
+      config: { ...CFG, bench_vars: BENCH_VARS, max_runs_per_hour: BENCH_MAX_RUNS_PER_HOUR },
+      setup: { policy: setup.policy, runbooks: setup.names },
+      goals: undefined,
       sequential,
-      concurrent,
+      throughput,
+      api_latency: apiLatency,
+      live_view: liveView,
+      audit: { append: auditAppend, verify_online: verifyOnline, verify_offline: auditVerifyOffline },
       policy_decision: policyDecision,
-      audit_verify: auditVerify,
-      notes: [
-        'Timestamps are ISO strings with 1 ms resolution (and workerd only advances the clock on I/O), so per-step values are whole milliseconds; the (ended_at − started_at)/20 mean is the finer-grained figure.',
-        'Per-step overhead = time from the previous step.succeeded (or run.started) to this step.succeeded, from GET /runs/{id}/events.',
-        'The tools are simulated and do no network I/O: this is the platform\'s own overhead (state, events and the tool-ledger row persisted in DO storage, the policy decision, template resolution). The copy to D1 (run mirror, ledger, audit log) happens once per alarm and is inside the run duration, not the per-step figure.',
-        'Breakdown: "prepare" = previous step end → step.started (conditions, template resolution, args hash, policy decision, DO commit); "ledger + tool + commit" = step.started → step.succeeded (ledger row in DO storage, simulated tool, DO commit).',
-        'Concurrent throughput: wall clock = first POST /runs → the last run\'s ended_at (client and server share the machine\'s clock); runs/s = runs / wall clock.',
-        'Policy decision: decide() called in-process under Node (the same code the Worker runs), CEL plans compiled once and cached; each sample is one full decision (role allowlist, runbook approval, every rule, blast-radius and budget inputs).',
-        'Local `wrangler dev` (workerd with local SQLite for D1 and DO storage) on a shared machine, not production Cloudflare; results move with the machine\'s load (see loadavg). The client polls sparingly.',
-      ],
+      memory: memory.summary(),
+      notes: [],
+      warnings: [],
+      phase_seconds: Object.fromEntries(phases.map(([name, at], i) => [name, round(((phases[i + 1]?.[1] ?? Date.now()) - at) / 1000, 1)])),
       total_bench_s: round((Date.now() - began) / 1000, 1),
     };
-    printTable(result);
+    result.goals = {
+      per_step_p50_ms: { goal: `≤ ${STEP_GOAL.p50_ms}`, value: sequential.per_step_ms.p50, met: sequential.goal.p50_met },
+      per_step_p99_ms: { goal: `≤ ${STEP_GOAL.p99_ms}`, value: sequential.per_step_ms.p99, met: sequential.goal.p99_met },
+      decide_p50_us: { goal: `≤ ${policyDecision.goal.p50_us}`, value: policyDecision.p50_us, met: policyDecision.p50_us <= policyDecision.goal.p50_us },
+      decide_p99_us: { goal: `≤ ${policyDecision.goal.p99_us}`, value: policyDecision.p99_us, met: policyDecision.p99_us <= policyDecision.goal.p99_us },
+      audit_verify_offline_entries_per_s: { goal: `≥ ${auditVerifyOffline.goal.min_entries_per_s}`, value: auditVerifyOffline.entries_per_s, met: auditVerifyOffline.goal.met },
+      all_runs_succeeded: { goal: 'every run of every batch', value: throughput.map((t) => `${t.succeeded}/${t.runs}`).join(', '), met: throughput.every((t) => t.succeeded === t.runs) },
+      audit_log_verifies: { goal: 'ok', value: verifyOnline.ok, met: verifyOnline.ok },
+    };
+    result.notes = notes(result);
+    result.warnings = warnings(result);
+    const rows = tableRows(result);
+    printTable(rows, result.notes, result.warnings);
+
     const outDir = path.join(ROOT, 'bench-results');
     mkdirSync(outDir, { recursive: true });
     const outFile = path.join(outDir, 'bench.json');
     writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
-    console.log(`\n  JSON: ${path.relative(process.cwd(), outFile) || outFile}   (total ${result.total_bench_s} s)\n`);
+    const m = result.machine;
+    const heading = `Measured ${result.date.slice(0, 10)} on ${m.cpu} × ${m.cores} cores, ${m.total_mem_gb} GB, ${m.platform}, Node ${m.node}, wrangler ${m.wrangler} (local workerd; load average ${m.loadavg_before[0]} before, ${m.loadavg_after[0]} after${QUICK ? '; --quick' : ''}):`;
+    writeFileSync(path.join(outDir, 'bench.md'), markdownTable(rows.slice(3), heading) + result.warnings.map((w) => `\n> ${w}\n`).join(''));
+    const unmet = Object.entries(result.goals).filter(([, g]) => !g.met).map(([k]) => k);
+    console.log(`\n  Goals: ${unmet.length ? `NOT met: ${unmet.join(', ')}` : 'all met'}`);
+    console.log(`  JSON: ${path.relative(process.cwd(), outFile) || outFile}, Markdown: bench-results/bench.md   (total ${result.total_bench_s} s)\n`);
   } catch (err) {
     if (stderrTail.trim()) console.error(`wrangler dev stderr (tail):\n${stderrTail}`);
+    if (memory.restarts.length) console.error(`\x1b[33m! wrangler dev restarted the Worker ${memory.restarts.length} time(s) during the bench (a source file changed), last in phase "${memory.restarts.at(-1).phase}": a likely cause.\x1b[0m`);
     throw err;
   } finally {
     await cleanup();
