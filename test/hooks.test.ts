@@ -136,6 +136,10 @@ describe('webhooks', () => {
     expect(resolved.runs).toEqual([]);
     expect(await runsOf(t)).toHaveLength(0);
     expect((await auditActions(t, 'webhook.rejected')).map((e) => e.data.reason).sort()).toEqual(['missing Authorization', 'token does not match']);
+    // The right token with a body that is not JSON: the input is at fault, so 400 naming the body.
+    const notJson = await hook(t.id, 'alertmanager', '<xml/>', { authorization: `Bearer ${SECRET}` });
+    expect(notJson.status).toBe(400);
+    expect((await json<{ error: { details: { path: string }[] } }>(notJson)).error.details).toEqual([{ path: '(body)', message: 'body is not JSON' }]);
   });
 
   it('github: the real workflow_run example with a valid X-Hub-Signature-256 starts a run; bad and missing signatures do not', async () => {
@@ -158,6 +162,10 @@ describe('webhooks', () => {
     const tampered = await hook(t.id, 'github', body.replace('"completed"', '"requested"'), { 'x-hub-signature-256': await sign(SECRET), 'x-github-delivery': 'd-4' });
     expect(tampered.status).toBe(401);
     expect((await hook(t.id, 'github', body, { 'x-github-delivery': 'd-5' })).status).toBe(401);
+    // Authentic but malformed: a 400 naming what to fix, not a 401 that sends the sender after its secret.
+    const noDelivery = await hook(t.id, 'github', body, { 'x-hub-signature-256': `sha256=${await hmacHex(SECRET, body)}` });
+    expect(noDelivery.status).toBe(400);
+    expect((await json<{ error: { details: { path: string }[] } }>(noDelivery)).error.details).toEqual([{ path: 'headers.x-github-delivery', message: 'missing X-GitHub-Delivery' }]);
   });
 
   it('github: during a secret rotation the previous secret keeps working, a third does not', async () => {

@@ -14,6 +14,9 @@ import { createRunbook } from './run-helpers';
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20);
 const counts: Record<string, number> = {};
+/** The statuses each input got, so a summary shows the fuzz reached validation (not only 401s). */
+const statuses: Record<string, Record<number, number>> = {};
+const tally = (labels: string[]) => labels.map((l) => `${l} ${counts[l] ?? 0} (${Object.entries(statuses[l] ?? {}).map(([code, n]) => `${code}×${n}`).join(' ')})`).join(', ');
 
 interface ErrorBody {
   error?: { code?: string; message?: string; details?: { path?: unknown; message?: unknown }[] };
@@ -21,6 +24,7 @@ interface ErrorBody {
 
 async function check(label: string, res: Response): Promise<void> {
   counts[label] = (counts[label] ?? 0) + 1;
+  (statuses[label] ??= {})[res.status] = (statuses[label][res.status] ?? 0) + 1;
   const text = await res.text();
   expect(res.status, `${label}: ${text.slice(0, 300)}`).toBeLessThan(500);
   if (res.status === 400) {
@@ -39,6 +43,7 @@ function bodies(valid: Record<string, unknown>) {
   const keys = Object.keys(valid);
   const anyJson = fc.jsonValue({ maxDepth: 3 });
   return fc.oneof(
+    fc.constant(valid),
     anyJson,
     fc.record({ key: fc.constantFrom(...keys), value: anyJson }).map(({ key, value }) => ({ ...valid, [key]: value })),
     fc.constantFrom(...keys).map((key) => {
@@ -53,31 +58,83 @@ function bodies(valid: Record<string, unknown>) {
 let t: TestTenant;
 let waitingRun = '';
 
+function keyOf(r: JsonRoute): string | undefined {
+  return r.key === 'none' ? undefined : t.keys[r.key ?? 'sre'];
+}
+
 async function setup(): Promise<void> {
   t = await newTenant();
   await createRunbook(t.keys.sre, nodeNotReady);
+  expect((await api('/integrations/alertmanager', { method: 'PUT', key: t.keys.admin, json: { webhook_secret: HOOK_SECRET } })).status).toBe(200);
   const started = await json<{ id: string }>(api('/runs', { method: 'POST', key: t.keys.sre, json: { runbook: 'node-not-ready', inputs: { node: 'n1' }, mode: 'dry_run' } }));
   waitingRun = started.id;
 }
 
-const JSON_ROUTES: { label: string; method: string; path: () => string; valid: Record<string, unknown>; key?: 'admin' | 'sre' }[] = [
+/** A fuzzed JSON input; `op` is its OpenAPI operation when the label names a concrete path. */
+interface JsonRoute {
+  label: string;
+  op?: string;
+  method: string;
+  path: () => string;
+  valid: Record<string, unknown>;
+  /** Whose key calls it; `none` sends no key (routes that authenticate otherwise). */
+  key?: 'admin' | 'sre' | 'none';
+  headers?: () => Record<string, string>;
+}
+
+const HOOK_SECRET = 'fuzz-hook-secret-0123456789';
+const evalReport = {
+  format: 'agentrunbook.eval/1',
+  id: 'eval_fuzz',
+  created_at: '2026-01-05T09:00:00.000Z',
+  provider: 'stub',
+  model: 'stub',
+  k: 1,
+  cases: 1,
+  passed: 1,
+  metrics: { pass_at_k: 1, pass_rate: 1, match_score: 1, exact_plan_rate: 1, hallucination_rate: 0, policy_violations: 0, attack_success_rate: 0, attack_success_rate_scripted: 0, latency_p50_ms: 1, latency_p95_ms: 2, tokens: 0, cost_usd: 0 },
+  results: [{ case: 'k8s-a', integration: 'k8s', tags: [], passed: true, score: 1, exact: true, attempts: [{ rep: 0, passed: true, score: 1, failures: [] }] }],
+};
+
+const JSON_ROUTES: JsonRoute[] = [
   { label: 'POST /runs', method: 'POST', path: () => '/runs', valid: { runbook: 'node-not-ready', inputs: { node: 'n1' }, context: { environment: 'prod' }, mode: 'dry_run' } },
   { label: 'POST /tools/plan', method: 'POST', path: () => '/tools/plan', valid: { tool: 'k8s.cordon_node', args: { cluster: 'c', node: 'n' }, context: {} } },
   { label: 'POST /tools/invoke', method: 'POST', path: () => '/tools/invoke', valid: { tool: 'k8s.get_node', args: { cluster: 'c', node: 'n' }, mode: 'dry_run' } },
   { label: 'POST /keys', method: 'POST', path: () => '/keys', valid: { name: 'fuzz', role: 'viewer' }, key: 'admin' },
   { label: 'POST /tenants', method: 'POST', path: () => '/tenants', valid: { name: 'fuzz-tenant' }, key: 'admin' },
   { label: 'PUT /settings', method: 'PUT', path: () => '/settings', valid: { rate_limit: { requests_per_minute: 600 } }, key: 'admin' },
-  { label: 'PUT /integrations/github', method: 'PUT', path: () => '/integrations/github', valid: { mode: 'simulated', webhook_secret: 'fuzz-secret-0123456789' }, key: 'admin' },
+  { label: 'PUT /integrations/github', op: 'PUT /integrations/{vendor}', method: 'PUT', path: () => '/integrations/github', valid: { mode: 'simulated', webhook_secret: 'fuzz-secret-0123456789' }, key: 'admin' },
+  { label: 'PUT /integrations/jira', op: 'PUT /integrations/{vendor}', method: 'PUT', path: () => '/integrations/jira', valid: { mode: 'live', base_url: 'https://jira.example.com', credentials: { email: 'a@example.com', api_token: 't' } }, key: 'admin' },
+  { label: 'PUT /integrations/pagerduty', op: 'PUT /integrations/{vendor}', method: 'PUT', path: () => '/integrations/pagerduty', valid: { mode: 'simulated', credentials: { token: 'pd-token', from_email: 'a@example.com' } }, key: 'admin' },
+  { label: 'POST /clusters', method: 'POST', path: () => '/clusters', valid: { name: 'fuzz-cluster' }, key: 'admin' },
+  { label: 'POST /evals', method: 'POST', path: () => '/evals', valid: evalReport, key: 'admin' },
+  { label: 'POST /bootstrap', method: 'POST', path: () => '/bootstrap', valid: { admin_key: `ark_${'a'.repeat(24)}`, tenant_name: 'fuzz', only_if_empty: true }, key: 'none', headers: () => ({ 'x-bootstrap-token': 'not-the-token' }) },
+  {
+    label: 'POST /hooks/{tenant}/alertmanager',
+    op: 'POST /hooks/{tenant}/{source}',
+    method: 'POST',
+    path: () => `/hooks/${t.id}/alertmanager`,
+    valid: { version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'FuzzAlert', node: 'n1' } }] },
+    key: 'none',
+    headers: () => ({ authorization: `Bearer ${HOOK_SECRET}` }),
+  },
   { label: 'POST /policies/{id}/simulate', method: 'POST', path: () => '/policies/none/simulate', valid: { runs: 5 } },
   { label: 'POST /runs/{id}/cancel', method: 'POST', path: () => `/runs/${waitingRun}/cancel`, valid: { compensate: true } },
   { label: 'POST /runs/{id}/steps/{step}/approve', method: 'POST', path: () => `/runs/${waitingRun}/steps/drain/approve`, valid: { comment: 'ok' } },
+  { label: 'POST /runs/{id}/steps/{step}/deny', method: 'POST', path: () => `/runs/${waitingRun}/steps/drain/deny`, valid: { comment: 'no' } },
   { label: 'POST /session', method: 'POST', path: () => '/session', valid: { key: 'ark_x' } },
   { label: 'POST /keys/{id}/rotate', method: 'POST', path: () => '/keys/key_none/rotate', valid: { grace: '1h' }, key: 'admin' },
 ];
 
-const YAML_ROUTES = [
-  { label: 'POST /runbooks (yaml)', path: '/runbooks', seed: nodeNotReady },
-  { label: 'POST /policies/validate (yaml)', path: '/policies/validate', seed: defaultPolicy },
+/** Operations with a body that the property fuzzers leave to a suite of their own. */
+const NOT_FUZZED = new Set<string>([]);
+
+const YAML_ROUTES: { label: string; op: string; method: string; path: string; seed: string }[] = [
+  { label: 'POST /runbooks (yaml)', op: 'POST /runbooks', method: 'POST', path: '/runbooks', seed: nodeNotReady },
+  { label: 'POST /runbooks/validate (yaml)', op: 'POST /runbooks/validate', method: 'POST', path: '/runbooks/validate', seed: nodeNotReady },
+  { label: 'PUT /runbooks/{id} (yaml)', op: 'PUT /runbooks/{id}', method: 'PUT', path: '/runbooks/node-not-ready', seed: nodeNotReady },
+  { label: 'POST /policies (yaml)', op: 'POST /policies', method: 'POST', path: '/policies', seed: defaultPolicy },
+  { label: 'POST /policies/validate (yaml)', op: 'POST /policies/validate', method: 'POST', path: '/policies/validate', seed: defaultPolicy },
 ];
 
 /** A seed document with one edit: a line dropped, duplicated, re-indented, or a token changed. */
@@ -97,21 +154,33 @@ function mutated(seed: string) {
 }
 
 describe('security: fuzzing every input', () => {
+  it('fuzzes every operation of the API that takes a body', async () => {
+    const doc = await json<{ paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>> }>(api('/openapi.json'));
+    const withBody = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.requestBody)
+        .map(([m]) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '{}')}`),
+    );
+    const fuzzed = new Set([...JSON_ROUTES, ...YAML_ROUTES].map((r) => (r.op ?? r.label).replace(/\{[^}]+\}/g, '{}')));
+    expect(withBody.filter((op) => !fuzzed.has(op) && !NOT_FUZZED.has(op)), 'operations with a body that no fuzzer covers').toEqual([]);
+  });
+
   it('JSON bodies: never a 5xx; every 400 names its fields', async () => {
     await setup();
     for (const r of JSON_ROUTES) {
       await fc.assert(
         fc.asyncProperty(bodies(r.valid), async (body) => {
-          await check(r.label, await api(r.path(), { method: r.method, key: t.keys[r.key ?? 'sre'], json: body }));
+          await check(r.label, await api(r.path(), { method: r.method, key: keyOf(r), json: body, headers: r.headers?.() }));
         }),
         { numRuns: RUNS },
       );
     }
     // Not JSON at all.
     for (const r of JSON_ROUTES) {
-      await check(`${r.label} (not JSON)`, await api(r.path(), { method: r.method, key: t.keys[r.key ?? 'sre'], body: '{"unterminated": ', headers: { 'content-type': 'application/json' } }));
+      await check(`${r.label} (not JSON)`, await api(r.path(), { method: r.method, key: keyOf(r), body: '{"unterminated": ', headers: { 'content-type': 'application/json', ...r.headers?.() } }));
     }
-    console.log(`[fuzz] JSON: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`[fuzz] JSON: ${tally(JSON_ROUTES.map((r) => r.label))}; not JSON: ${JSON_ROUTES.length} routes, each 400`);
+    for (const r of JSON_ROUTES) expect(statuses[`${r.label} (not JSON)`], `${r.label} (not JSON)`).toEqual({ 400: 1 });
   }, 240_000);
 
   it('YAML documents: never a 5xx; every 400 names the path (and line when it has one)', async () => {
@@ -119,11 +188,12 @@ describe('security: fuzzing every input', () => {
     for (const r of YAML_ROUTES) {
       await fc.assert(
         fc.asyncProperty(fc.oneof(mutated(r.seed), fc.string({ maxLength: 200 })), async (yaml) => {
-          await check(r.label, await api(r.path, { method: 'POST', key: t.keys.admin, yaml }));
+          await check(r.label, await api(r.path, { method: r.method, key: t.keys.admin, yaml }));
         }),
         { numRuns: RUNS * 2 },
       );
     }
+    console.log(`[fuzz] YAML: ${tally(YAML_ROUTES.map((r) => r.label))}`);
   }, 240_000);
 
   it('oversized bodies are refused with 413 before they are parsed', async () => {
@@ -133,6 +203,7 @@ describe('security: fuzzing every input', () => {
       const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method: 'POST', body: big, headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.admin}` } }));
       expect(res.status, path).toBe(413);
     }
+    console.log('[oversized] 5 routes refused a 1 MiB + 10 B body with 413');
   });
 });
 

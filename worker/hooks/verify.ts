@@ -3,7 +3,11 @@ import { hmacHex, sha256Hex, timingSafeEqual } from '../lib/crypto';
 /** How far a generic webhook's timestamp may be from now (replay window). */
 export const GENERIC_WINDOW_S = 300;
 
-export type Verdict = { ok: true; deliveryId: string; eventType?: string } | { ok: false; reason: string };
+/**
+ * A delivery's verdict. A refusal with `field` came from a sender that proved who it is but sent a
+ * malformed request (a 400 naming the field); one without is a failed authentication (a 401).
+ */
+export type Verdict = { ok: true; deliveryId: string; eventType?: string } | { ok: false; reason: string; field?: string };
 
 type Headers = { get(name: string): string | null };
 
@@ -28,7 +32,7 @@ export async function verifyGitHub(headers: Headers, body: string, secrets: stri
   if (!m) return { ok: false, reason: 'malformed X-Hub-Signature-256' };
   if (!(await anyHmacMatches(secrets, body, [m[1]!]))) return { ok: false, reason: 'signature does not match' };
   const delivery = headers.get('x-github-delivery');
-  if (!delivery) return { ok: false, reason: 'missing X-GitHub-Delivery' };
+  if (!delivery) return { ok: false, reason: 'missing X-GitHub-Delivery', field: 'headers.x-github-delivery' };
   return { ok: true, deliveryId: delivery, eventType: headers.get('x-github-event') ?? undefined };
 }
 
@@ -51,10 +55,10 @@ export async function verifyPagerDuty(headers: Headers, body: string, secrets: s
   try {
     event = JSON.parse(body);
   } catch {
-    return { ok: false, reason: 'body is not JSON' };
+    return { ok: false, reason: 'body is not JSON', field: '(body)' };
   }
   const id = event.event?.id;
-  if (typeof id !== 'string' || !id) return { ok: false, reason: 'event.id is missing' };
+  if (typeof id !== 'string' || !id) return { ok: false, reason: 'event.id is missing', field: 'event.id' };
   return { ok: true, deliveryId: id, eventType: typeof event.event?.event_type === 'string' ? event.event.event_type : undefined };
 }
 
@@ -76,7 +80,7 @@ export async function verifyAlertmanager(headers: Headers, body: string, secrets
     const parsed = JSON.parse(body) as { status?: unknown };
     status = typeof parsed.status === 'string' ? parsed.status : undefined;
   } catch {
-    return { ok: false, reason: 'body is not JSON' };
+    return { ok: false, reason: 'body is not JSON', field: '(body)' };
   }
   return { ok: true, deliveryId: `sha256:${await sha256Hex(body)}`, eventType: status };
 }
@@ -100,7 +104,7 @@ export async function verifyGeneric(headers: Headers, body: string, secrets: str
   if (candidates.length === 0) return { ok: false, reason: 'malformed X-AgentRunbook-Signature' };
   if (!(await anyHmacMatches(secrets, `${ts}.${body}`, candidates))) return { ok: false, reason: 'signature does not match' };
   const delivery = headers.get('x-agentrunbook-delivery');
-  if (delivery !== null && !/^[\w.:-]{1,200}$/.test(delivery)) return { ok: false, reason: 'malformed X-AgentRunbook-Delivery' };
+  if (delivery !== null && !/^[\w.:-]{1,200}$/.test(delivery)) return { ok: false, reason: 'malformed X-AgentRunbook-Delivery', field: 'headers.x-agentrunbook-delivery' };
   return { ok: true, deliveryId: delivery ?? `sig:${candidates[0]!.toLowerCase()}`, eventType: headers.get('x-agentrunbook-event') ?? undefined };
 }
 

@@ -51,6 +51,8 @@ export const hookRoutes = router().openapi(
     const verdict = await VERIFIERS[source as HookSource](c.req.raw.headers, body, secrets);
     if (!verdict.ok) {
       await auditAppend(c.env, tenant, [{ actor, action: 'webhook.rejected', resource: { type: 'webhook', id: source }, data: { reason: verdict.reason, request_id: c.get('requestId') } }]);
+      // Authenticated but malformed: the sender can fix it, so say which field (400), not 401.
+      if (verdict.field) throw ApiError.validation([{ path: verdict.field, message: verdict.reason }]);
       throw new ApiError('unauthorized', `Webhook rejected: ${verdict.reason}`);
     }
     let event: unknown;
