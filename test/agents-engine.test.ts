@@ -7,7 +7,7 @@ import { toolCalls } from '../worker/db/schema';
 import type { RunView, TraceRecord } from '../worker/runs/types';
 import { FakeAnthropic, type MessagesRequestBody } from './fakes/anthropic-server';
 import { FakeOpenAI, type ChatRequestBody, type OpenAIScript } from './fakes/openai-server';
-import { BASE, api, json, newTenant } from './helpers';
+import { BASE, api, json, newTenant, onUndo, setEnv, undoAll } from './helpers';
 import { createRunbook, driveUntil, startRun, stubFor } from './run-helpers';
 
 /*
@@ -27,24 +27,7 @@ const MODEL = 'gpt-fake-1';
 /** USD per million tokens (served through LLM_PRICES, as for any model the built-in table does not list). */
 const PRICE = { input: 2, output: 8 };
 
-const vars = env as unknown as Record<string, string | undefined>;
-let restore: Array<() => void> = [];
-
-afterEach(() => {
-  for (const undo of restore.reverse()) undo();
-  restore = [];
-});
-
-function setEnv(values: Record<string, string>): void {
-  for (const [name, value] of Object.entries(values)) {
-    const before = vars[name];
-    vars[name] = value;
-    restore.push(() => {
-      if (before === undefined) delete vars[name];
-      else vars[name] = before;
-    });
-  }
-}
+afterEach(undoAll);
 
 /** Routes outbound fetch: the fakes' origins to their handlers; any other origin is refused (no test reaches the internet). */
 function routeFetch(routes: Record<string, (req: Request) => Promise<Response>>): void {
@@ -61,7 +44,7 @@ function routeFetch(routes: Record<string, (req: Request) => Promise<Response>>)
       handler(req).then(resolve, reject);
     });
   }) as typeof fetch;
-  restore.push(() => (globalThis.fetch = original));
+  onUndo(() => (globalThis.fetch = original));
 }
 
 function useOpenAI(fake: FakeOpenAI, extra: Record<string, string> = {}): void {

@@ -42,3 +42,28 @@ export async function newTenant(): Promise<TestTenant> {
   }
   return { id: t.id, keys };
 }
+
+/** Changes a test made to this isolate (env bindings, globalThis.fetch); `undoAll` reverts them. */
+const undoStack: Array<() => void> = [];
+
+export function onUndo(fn: () => void): void {
+  undoStack.push(fn);
+}
+
+/** Reverts every change registered with `onUndo`, newest first (call it in `afterEach`). */
+export function undoAll(): void {
+  while (undoStack.length > 0) undoStack.pop()!();
+}
+
+/** Sets bindings of the test Worker's env until `undoAll`. */
+export function setEnv(values: Record<string, string>): void {
+  const vars = env as unknown as Record<string, string | undefined>;
+  for (const [name, value] of Object.entries(values)) {
+    const before = vars[name];
+    vars[name] = value;
+    onUndo(() => {
+      if (before === undefined) delete vars[name];
+      else vars[name] = before;
+    });
+  }
+}

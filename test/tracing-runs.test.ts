@@ -10,7 +10,7 @@ import { formatRecord } from '../worker/observability/log';
 import { runTraceContext } from '../worker/observability/tracing';
 import { createGitHubFake } from './fakes/github-server';
 import { FakeOpenAI, type ChatRequestBody, type OpenAIScript } from './fakes/openai-server';
-import { api, newTenant } from './helpers';
+import { api, newTenant, onUndo, setEnv, undoAll } from './helpers';
 import { createRunbook, driveUntil, startRun, stubFor } from './run-helpers';
 
 /*
@@ -44,27 +44,13 @@ interface ExportBody {
   resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
 }
 
-const vars = env as unknown as Record<string, string | undefined>;
-let restore: Array<() => void> = [];
 /** Export bodies as the collector received them, raw. */
 let bodies: string[] = [];
 
 afterEach(() => {
-  for (const undo of restore.reverse()) undo();
-  restore = [];
+  undoAll();
   bodies = [];
 });
-
-function setEnv(values: Record<string, string>): void {
-  for (const [name, value] of Object.entries(values)) {
-    const before = vars[name];
-    vars[name] = value;
-    restore.push(() => {
-      if (before === undefined) delete vars[name];
-      else vars[name] = before;
-    });
-  }
-}
 
 /** The collector, plus any fakes: their origins go to their handlers; no test reaches the internet. */
 function routeFetch(routes: Record<string, (req: Request) => Promise<Response>> = {}): void {
@@ -82,7 +68,7 @@ function routeFetch(routes: Record<string, (req: Request) => Promise<Response>> 
     const handler = all[new URL(req.url).origin];
     return handler ? handler(req) : Promise.reject(new Error(`test: unexpected outbound request to ${req.url}`));
   }) as typeof fetch;
-  restore.push(() => (globalThis.fetch = original));
+  onUndo(() => (globalThis.fetch = original));
 }
 
 /** Pinned either way: a developer's .dev.vars may name a collector of their own, or a sampling ratio. */
