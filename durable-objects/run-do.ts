@@ -29,6 +29,13 @@ import {
 
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: 'not_found' | 'conflict' | 'forbidden'; message: string };
 
+/** What `start` did: created the run, or found it (by its id) and whether by the same request. */
+export interface StartOutcome {
+  view: RunView;
+  created: boolean;
+  sameRequest: boolean;
+}
+
 const EVENT_PREFIX = 'ev:';
 const LEDGER_PREFIX = 'ledger:';
 /** Marks ledger rows not yet copied to D1, so a flush reads only those, not the whole ledger. */
@@ -197,10 +204,14 @@ export class RunDO extends DurableObject<Env> {
     }
   }
 
-  /** Creates the run (idempotent for the same id) and arms its first alarm. */
-  async start(init: RunState): Promise<RunView> {
-    return this.exclusive(() => this.traced('run.start', init, {}, async () => {
-      if (this.run) return runView(this.run);
+  /**
+   * Creates the run and arms its first alarm. Idempotent for the same id: a run that exists is
+   * answered as it is (`created: false`), and `sameRequest` says whether the request that created
+   * it had the same hash (an Idempotency-Key reused for another request is the caller's to refuse).
+   */
+  async start(init: RunState): Promise<StartOutcome> {
+    return this.exclusive(() => this.traced('run.start', init, {}, async (): Promise<StartOutcome> => {
+      if (this.run) return { view: runView(this.run), created: false, sameRequest: this.run.request_hash === init.request_hash };
       const run = structuredClone(init);
       for (const s of run.steps) this.dirtySteps.add(s.id);
       try {
@@ -217,7 +228,7 @@ export class RunDO extends DurableObject<Env> {
         throw err;
       }
       this.run = run;
-      return runView(run);
+      return { view: runView(run), created: true, sameRequest: true };
     }));
   }
 

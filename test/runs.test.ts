@@ -334,3 +334,78 @@ describe('run list pagination', () => {
     expect(seen).toEqual([...started].sort().reverse());
   });
 });
+
+describe('POST /runs with an Idempotency-Key', () => {
+  const post = (key: string, idem: string | undefined, body: Record<string, unknown>) =>
+    api('/runs', { method: 'POST', key, json: body, headers: idem === undefined ? {} : { 'idempotency-key': idem } });
+
+  it('a retry answers 200 with the run the first request started; nothing runs twice', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const body = { runbook: 'wait-between', mode: 'dry_run' };
+    const first = await post(t.keys.sre, 'deploy-4711', body);
+    const a = await json<{ id: string; status: string; replayed: boolean }>(first);
+    expect(first.status).toBe(201);
+    expect(a.replayed).toBe(false);
+    const again = await post(t.keys.sre, 'deploy-4711', body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: a.id, replayed: true });
+    // A key is the tenant's: the same key elsewhere, or without one, is another run.
+    const other = await newTenant();
+    await createRunbook(other.keys.sre, WAITING);
+    const b = await json<{ id: string }>(post(other.keys.sre, 'deploy-4711', body));
+    expect(b.id).not.toBe(a.id);
+    const list = await json<{ items: { id: string }[] }>(api('/runs', { key: t.keys.viewer }));
+    expect(list.items.map((r) => r.id)).toEqual([a.id]);
+    const started = await json<{ items: unknown[] }>(api(`/audit?action=run.created`, { key: t.keys.viewer }));
+    expect(started.items).toHaveLength(1);
+  });
+
+  it('requests racing with one key start one run', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const body = { runbook: 'wait-between', mode: 'dry_run' };
+    const answers = await Promise.all([1, 2, 3, 4].map(() => post(t.keys.sre, 'burst-1', body).then((r) => json<{ id: string; replayed: boolean }>(r))));
+    expect(new Set(answers.map((x) => x.id)).size).toBe(1);
+    expect(answers.filter((x) => !x.replayed)).toHaveLength(1);
+    const list = await json<{ items: unknown[] }>(api('/runs', { key: t.keys.viewer }));
+    expect(list.items).toHaveLength(1);
+  });
+
+  it('a key reused for another request is refused with 409 and changes nothing; a malformed key is a 400', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const first = await json<{ id: string }>(post(t.keys.sre, 'k-1', { runbook: 'wait-between', mode: 'dry_run' }));
+    const reused = await post(t.keys.sre, 'k-1', { runbook: 'wait-between', mode: 'execute' });
+    expect(reused.status).toBe(409);
+    expect((await json<{ error: { message: string } }>(reused)).error.message).toMatch(/Idempotency-Key was already used for a different request/);
+    const run = await getRun(t.keys.viewer, first.id);
+    expect(run.mode).toBe('dry_run');
+    const bad = await post(t.keys.sre, 'has space', { runbook: 'wait-between' });
+    expect(bad.status).toBe(400);
+    expect((await json<{ error: { details: { path: string }[] } }>(bad)).error.details[0]!.path).toBe('header.Idempotency-Key');
+    expect((await json<{ items: unknown[] }>(api('/runs', { key: t.keys.viewer }))).items).toHaveLength(1);
+  });
+
+  it('a shadow run retried keeps its one expectation', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const body = { runbook: 'wait-between', mode: 'shadow', expected: [{ tool: 'k8s.cordon_node', args: { cluster: 'prod-eu', node: 'node-7' } }] };
+    const first = await post(t.keys.sre, 'shadow-1', body);
+    expect(first.status).toBe(201);
+    const again = await post(t.keys.sre, 'shadow-1', body);
+    expect(again.status).toBe(200);
+    const { id } = await json<{ id: string }>(first);
+    const rows = await env.DB.prepare('SELECT count(*) AS n FROM shadow_expectations WHERE tenant_id = ? AND run_id = ?').bind(t.id, id).first<{ n: number }>();
+    expect(rows!.n).toBe(1);
+  });
+
+  it('keys of POST /runs and POST /tools/invoke do not meet', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const run = await json<{ id: string }>(post(t.keys.sre, 'same-key', { runbook: 'wait-between', mode: 'dry_run' }));
+    const call = await api('/tools/invoke', { method: 'POST', key: t.keys.sre, json: { tool: 'k8s.get_node', args: { cluster: 'prod-eu', node: 'n1' }, mode: 'dry_run' }, headers: { 'idempotency-key': 'same-key' } });
+    expect(call.status).toBe(200);
+    expect((await json<{ run_id: string }>(call)).run_id).not.toBe(run.id);
+  });
+});

@@ -109,7 +109,7 @@ export async function deliver(
         continue;
       }
       try {
-        const run = await startRun(env, db, principal, {
+        const { run } = await startRun(env, db, principal, {
           runbook: { id: rb.id, name: rb.name, version: rb.version },
           spec: rb.spec,
           inputs: inputs.inputs,

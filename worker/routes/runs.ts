@@ -7,7 +7,7 @@ import { makeDb } from '../db/client';
 import { runSteps, runs } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
-import { createRun, runStub } from '../runs/create';
+import { createRun, idempotencyKeyOf, runStub } from '../runs/create';
 import type { RpcResult } from '../../durable-objects/run-do';
 import { activePolicy } from '../store/policies';
 import type { Context } from 'hono';
@@ -46,13 +46,26 @@ const ApprovalItem = z
   .openapi('PendingApproval');
 
 export const runRoutes = router()
-  .openapi(route({ method: 'post', path: '/runs', summary: 'Start a run', tags: ['runs'], body: CreateRunSchema, response: z.object({ id: z.string(), status: z.string() }), status: 201 }), async (c) => {
-    const p = c.get('principal');
-    requireRole(p, 'operator', 'start runs');
-    const body = c.req.valid('json');
-    const run = await createRun(c.env, makeDb(c.env.DB), p, body);
-    return c.json({ id: run.id, status: run.status }, 201);
-  })
+  .openapi(
+    route({
+      method: 'post',
+      path: '/runs',
+      summary: 'Start a run. With an Idempotency-Key header, a retry of the same request answers 200 with the run the first one started',
+      tags: ['runs'],
+      body: CreateRunSchema,
+      response: z.object({ id: z.string(), status: z.string(), replayed: z.boolean().describe('True when an earlier request with the same Idempotency-Key is answered') }),
+      status: 201,
+      alsoStatus: [200],
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      requireRole(p, 'operator', 'start runs');
+      const body = c.req.valid('json');
+      const key = idempotencyKeyOf(c.req.header('idempotency-key'));
+      const { run, replayed } = await createRun(c.env, makeDb(c.env.DB), p, body, key);
+      return c.json({ id: run.id, status: run.status, replayed }, replayed ? 200 : 201);
+    },
+  )
   .openapi(route({ method: 'get', path: '/runs', summary: 'List runs, newest first', tags: ['runs'], query: RunListQuery, response: listOf(RunSummarySchema).extend({ next_cursor: z.string().nullable() }) }), async (c) => {
     const p = c.get('principal');
     const q = c.req.valid('query');

@@ -5,7 +5,7 @@ import { audit } from '../api/route';
 import { requireRole } from '../auth/middleware';
 import { invokeTool } from '../runs/adhoc';
 import { limitCounts, tenantCostToday } from '../policy/usage';
-import { runStub } from '../runs/create';
+import { idempotencyKeyOf, runStub } from '../runs/create';
 import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { makeDb } from '../db/client';
 import { ApiError, zodDetails } from '../lib/errors';
@@ -95,10 +95,7 @@ export const toolRoutes = router()
       const p = c.get('principal');
       requireRole(p, 'operator', 'invoke tools');
       const body = c.req.valid('json');
-      const key = c.req.header('idempotency-key');
-      if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-        throw ApiError.validation([{ path: 'header.Idempotency-Key', message: 'must be 1–200 printable ASCII characters without spaces' }]);
-      }
+      const key = idempotencyKeyOf(c.req.header('idempotency-key'));
       const db = makeDb(c.env.DB);
       const { run: started, replayed } = await invokeTool(c.env, db, p, { ...body, idempotencyKey: key });
       let run: RunView = started;

@@ -6,7 +6,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { ApiError, zodDetails } from '../lib/errors';
 import type { Runbook } from '../runbooks/types';
 import { getTool } from '../tools/catalog';
-import { startRun } from './create';
+import { idempotencyConflict, idempotentRunId, startRun } from './create';
 import type { RunView } from './types';
 
 /** Ad-hoc calls are recorded as runs of this pseudo-runbook (no row in `runbooks`). */
@@ -41,16 +41,14 @@ export async function invokeTool(env: Env, db: DB, principal: Principal, req: In
   if (req.idempotencyKey !== undefined) {
     // The run id is derived from the key, so a retried request — even one racing the first — lands
     // on the same run object, which takes a run once.
-    id = `run_idem_${(await sha256Hex(`${principal.tenantId}:${req.idempotencyKey}`)).slice(0, 32)}`;
+    id = await idempotentRunId(principal.tenantId, 'tools', req.idempotencyKey);
     const [existing] = await db
       .select({ inputs: runs.inputs })
       .from(runs)
       .where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id)))
       .limit(1);
     if (existing) {
-      if ((existing.inputs as { request_hash?: string }).request_hash !== requestHash) {
-        throw new ApiError('conflict', 'This Idempotency-Key was used for a different call (tool, args, context or mode differ)');
-      }
+      if ((existing.inputs as { request_hash?: string }).request_hash !== requestHash) throw idempotencyConflict();
       return { run: await view(env, principal.tenantId, id), replayed: true };
     }
   }
@@ -67,7 +65,8 @@ export async function invokeTool(env: Env, db: DB, principal: Principal, req: In
       steps: [{ id: ADHOC_STEP, tool: tool.id, with: args, retry: { attempts: 1, backoff_ms: 1000 }, on_failure: 'abort' }],
     },
   };
-  const run = await startRun(env, db, principal, {
+  // A request racing the first with the same key is answered with the first's run (or a 409).
+  return startRun(env, db, principal, {
     id,
     runbook: { id: ADHOC_RUNBOOK, name: ADHOC_RUNBOOK, version: 0 },
     spec,
@@ -75,8 +74,8 @@ export async function invokeTool(env: Env, db: DB, principal: Principal, req: In
     context: req.context,
     mode: req.mode,
     literalArgs: true,
+    ...(id ? { requestHash } : {}),
   });
-  return { run, replayed: false };
 }
 
 async function view(env: Env, tenantId: string, id: string): Promise<RunView> {

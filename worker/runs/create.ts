@@ -1,6 +1,6 @@
 import type { DB } from '../db/client';
 import type { Env, Principal } from '../env';
-import { newId } from '../lib/crypto';
+import { canonicalJson, newId, sha256Hex } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
 import { resolveInputs } from '../runbooks';
 import { activePolicy } from '../store/policies';
@@ -13,6 +13,7 @@ import { tenantHasLive } from '../store/integrations';
 import { tenantHasClusters } from '../clusters/store';
 import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
+import type { StartOutcome } from '../../durable-objects/run-do';
 import type { Runbook } from '../runbooks/types';
 import { roleOf } from '../policy/schema';
 
@@ -35,7 +36,7 @@ export function runStub(env: Env, tenantId: string, runId: string) {
  * Validates a run request against the runbook and the active policy, then hands the run to
  * its Durable Object. Nothing is written unless the request is valid.
  */
-export async function createRun(env: Env, db: DB, principal: Principal, req: CreateRunRequest) {
+export async function createRun(env: Env, db: DB, principal: Principal, req: CreateRunRequest, idempotencyKey?: string): Promise<Started> {
   const found = await findRunbook(db, principal.tenantId, req.runbook);
   if (!found || found.archivedAt) throw ApiError.validation([{ path: 'runbook', message: found ? `runbook "${req.runbook}" is archived` : `no runbook "${req.runbook}"` }]);
   const runbook = await getRunbook(db, principal.tenantId, found.id);
@@ -43,22 +44,45 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
   if (!inputs.ok) throw ApiError.validation(inputs.errors.map((e) => ({ ...e, path: `inputs.${e.path}`.replace(/^inputs\.inputs\./, 'inputs.') })));
   // Shadow runs: the expectation is checked (400 naming the field) and stored before the run starts.
   const shadow = await shadowHook(env, db, principal.tenantId, req);
-  const id = newId('run');
-  await shadow.save(id);
+  let id = newId('run');
+  let requestHash: string | undefined;
+  if (idempotencyKey !== undefined) {
+    id = await idempotentRunId(principal.tenantId, 'runs', idempotencyKey);
+    // The request as the caller sent it: a retry after the runbook changed still finds its run.
+    requestHash = await sha256Hex(canonicalJson(req));
+    const [existing] = await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id))).limit(1);
+    // A retry: its run exists (and its expectation is stored); the run object tells retry from reuse.
+    if (existing) return startRun(env, db, principal, { id, runbook: { id: runbook.id, name: runbook.name, version: runbook.version }, spec: runbook.spec, inputs: inputs.inputs, context: req.context ?? {}, mode: req.mode, requestHash });
+  }
+  // Two requests racing with one key: only one stores an expectation; the run object takes one run.
+  // (Two *different* shadow requests racing with one key may leave the run with the other's
+  // expectation; the one that lost is told its key was reused, 409.)
+  const saved = await shadow.save(id).then(
+    () => true,
+    (err: unknown) => {
+      if (idempotencyKey !== undefined && /UNIQUE|constraint/i.test(String(err))) return false;
+      throw err;
+    },
+  );
+  let started: Started;
   try {
-    return await startRun(env, db, principal, {
+    started = await startRun(env, db, principal, {
       id,
       runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
       spec: runbook.spec,
       inputs: inputs.inputs,
       context: req.context ?? {},
       mode: req.mode,
+      ...(requestHash ? { requestHash } : {}),
     });
   } catch (err) {
-    // Nothing half-written: a run that did not start keeps no expectation.
-    await db.delete(shadowExpectations).where(and(eq(shadowExpectations.tenantId, principal.tenantId), eq(shadowExpectations.runId, id)));
+    // Nothing half-written: a run that did not start keeps no expectation — unless the run is
+    // another request's (the same key, reused), whose expectation this is.
+    const othersRun = err instanceof ApiError && err.code === 'conflict';
+    if (saved && !othersRun) await db.delete(shadowExpectations).where(and(eq(shadowExpectations.tenantId, principal.tenantId), eq(shadowExpectations.runId, id)));
     throw err;
   }
+  return started;
 }
 
 export interface StartRunRequest {
@@ -71,10 +95,18 @@ export interface StartRunRequest {
   mode: RunMode;
   /** The step arguments are final values, not templates (ad-hoc tool calls). */
   literalArgs?: boolean;
+  /** With an id derived from an Idempotency-Key: the hash of the request, to tell a retry from a reuse. */
+  requestHash?: string;
+}
+
+/** A started run, and whether it already existed (a retry with the same Idempotency-Key). */
+export interface Started {
+  run: RunView;
+  replayed: boolean;
 }
 
 /** Checks the caller may run under the active policy, then hands the run to its Durable Object. */
-export async function startRun(env: Env, db: DB, principal: Principal, req: StartRunRequest): Promise<RunView> {
+export async function startRun(env: Env, db: DB, principal: Principal, req: StartRunRequest): Promise<Started> {
   const policy = await activePolicy(db, principal.tenantId);
   const role = roleOf(policy.spec, principal.role);
   if (!role?.run) throw new ApiError('forbidden', `Role "${principal.role}" may not start runs under policy "${policy.spec.metadata.name}"`);
@@ -106,17 +138,44 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     seq: 0,
     audited_seq: 0,
     ...(req.literalArgs ? { literal_args: true } : {}),
+    ...(req.requestHash ? { request_hash: req.requestHash } : {}),
     // The runs-per-hour budget is checked by the run's object (admitRun), once it holds the run.
     admission_pending: true,
   };
+  let outcome: StartOutcome;
   try {
-    // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
-    return (await runStub(env, principal.tenantId, id).start(init)) as unknown as RunView;
+    // RPC return types lose precision on `unknown` fields; the value is the DO's StartOutcome.
+    outcome = (await runStub(env, principal.tenantId, id).start(init)) as unknown as StartOutcome;
   } catch (err) {
     // Nothing half-written: the slot goes back if the run object could not take the run.
     await db.delete(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id), eq(runs.status, 'queued')));
     throw err;
   }
+  if (!outcome.sameRequest) throw idempotencyConflict();
+  return { run: outcome.view, replayed: !outcome.created };
+}
+
+export function idempotencyConflict(): ApiError {
+  return new ApiError('conflict', 'This Idempotency-Key was already used for a different request; use a new key for a new request');
+}
+
+/**
+ * The run id an Idempotency-Key stands for: derived, so a retry — even one racing the first —
+ * reaches the same run object, which takes a run once. `scope` keeps each route's keys apart.
+ */
+export async function idempotentRunId(tenantId: string, scope: 'runs' | 'tools', key: string): Promise<string> {
+  // Ad-hoc tool calls were keyed before runs were: their ids stay as they were.
+  const name = scope === 'tools' ? `${tenantId}:${key}` : `${tenantId}:${scope}:${key}`;
+  return `run_idem_${(await sha256Hex(name)).slice(0, 32)}`;
+}
+
+/** The header's value, checked: 1–200 printable ASCII characters without spaces, or none. */
+export function idempotencyKeyOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(header)) {
+    throw ApiError.validation([{ path: 'header.Idempotency-Key', message: 'must be 1–200 printable ASCII characters without spaces' }]);
+  }
+  return header;
 }
 
 /**

@@ -138,6 +138,11 @@ export interface RunState {
   trace_seq?: number;
   /** What the agents proposed that was refused or corrected. */
   hallucinations?: Hallucination[];
+  /**
+   * The hash of the request that created the run, when its id came from an Idempotency-Key: a
+   * retry with the same key is answered with this run only if its request hashes the same.
+   */
+  request_hash?: string;
   /** The run's root span was handed to the exporter (persisted first, so a repeated flush never sends it twice). */
   root_span_recorded?: boolean;
 }

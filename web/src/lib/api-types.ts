@@ -992,12 +992,14 @@ export interface Operations {
       next_cursor: string | null;
     };
   };
-  /** Start a run */
+  /** Start a run. With an Idempotency-Key header, a retry of the same request answers 200 with the run the first one started */
   "POST /runs": {
     body: Schemas["CreateRun"];
     response: {
       id: string;
       status: string;
+      /** True when an earlier request with the same Idempotency-Key is answered */
+      replayed: boolean;
     };
   };
   /** Get a run with its steps */
