@@ -4,6 +4,8 @@
 // killed as a group (SIGKILL or SIGTERM) and started again on the same port and state. At the end:
 //   lost 0      — every run the API accepted, and every run that exists at all (a POST cut off by a
 //                 kill may or may not have created one), has its D1 row and reached `succeeded`;
+//   duplicated 0 — a POST cut off by a kill is sent again with the same Idempotency-Key, so it
+//                 never makes a second run: exactly one run per run asked for;
 //   repeated 0  — no side effect happened twice at the vendor (the fake's ledger of mutating
 //                 requests, keyed by the idempotency marker the live executor sends), no key twice
 //                 in the tool_calls ledger, no step started more often than it has attempts, and the
@@ -278,17 +280,19 @@ let cutOffPosts = 0;
 /** POSTs refused while the server was down (nothing listening): these made nothing. */
 let refusedPosts = 0;
 
+/** Retried POSTs answered 200 with the run an earlier, cut-off POST of the same key had made. */
+let replayedPosts = 0;
+
 /**
- * Starts one run the way a careful client does: a POST cut off by a kill is sent again once the
- * server is back (under a new tag, so that a run the first POST did create can be told apart and
- * is checked like any other).
+ * Starts one run the way a careful client does: a POST cut off by a kill is sent again, with the
+ * same Idempotency-Key, once the server is back; whether or not the first made the run, there is
+ * one run.
  */
 async function startOne(tag: string, runbook: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const attemptTag = attempt === 1 ? tag : `${tag}/retry${attempt - 1}`;
-    let res: ApiResponse<{ id: string }> | undefined;
+  for (;;) {
+    let res: ApiResponse<{ id: string; replayed: boolean }> | undefined;
     try {
-      res = await api<{ id: string }>('POST', '/runs', { json: { runbook, context: { fault_tag: attemptTag } } });
+      res = await api<{ id: string; replayed: boolean }>('POST', '/runs', { json: { runbook, context: { fault_tag: tag } }, headers: { 'idempotency-key': tag } });
     } catch (err) {
       // Refused: the server is down. Anything else (a reset, a closed socket): it died mid-request.
       if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') refusedPosts++;
@@ -296,8 +300,9 @@ async function startOne(tag: string, runbook: string): Promise<void> {
       await sleep(250);
       continue;
     }
-    if (res.status === 201) {
-      started.push({ id: res.body.id, tag: attemptTag, runbook });
+    if (res.status === 201 || res.status === 200) {
+      if (res.body.replayed) replayedPosts++;
+      started.push({ id: res.body.id, tag, runbook });
       return;
     }
     if (res.status < 500) throw new Error(`POST /runs answered ${res.status}: ${res.text}`);
@@ -407,8 +412,9 @@ describe('fault injection: the platform killed and restarted under hundreds of r
       lost.push(`${r.id} (${JSON.parse(r.context).fault_tag}, ${how}): still ${r.status} ${Math.round(drainMs / 1000)} s after the last kill; GET /runs/{id} answers ${seen.status} ${seen.status === 200 ? seen.body.status : seen.text}`);
     }
     const notSucceeded = rows.filter((r) => TERMINAL.has(r.status) && r.status !== 'succeeded').map((r) => `${r.id}: ${r.status} (${r.reason})`);
+    // Runs no answer named: a POST cut off by a kill that its retry did not find again.
     const acceptedIds = new Set(started.map((s) => s.id));
-    const adopted = rows.filter((r) => !acceptedIds.has(r.id)).length;
+    const duplicated = rows.filter((r) => !acceptedIds.has(r.id)).map((r) => `${r.id} (${JSON.parse(r.context).fault_tag}): a second run for one request`);
 
     const repeated: string[] = [];
     const inconsistent: string[] = [];
@@ -474,14 +480,15 @@ describe('fault injection: the platform killed and restarted under hundreds of r
     const verify = await api('GET', '/audit/verify');
     const auditOk = verify.status === 200 && verify.body.ok === true;
     const seconds = Math.round((Date.now() - t0) / 1000);
-    const summary = `fault-injection: runs ${rows.length}, kills ${kills.length}, lost ${lost.length}, repeated ${repeated.length}, audit ${auditOk ? 'ok' : 'FAILED'}, seed ${SEED}, ${seconds} s`;
+    const summary = `fault-injection: runs ${rows.length}, kills ${kills.length}, lost ${lost.length}, duplicated ${duplicated.length}, repeated ${repeated.length}, audit ${auditOk ? 'ok' : 'FAILED'}, seed ${SEED}, ${seconds} s`;
     const liveCalls = calls.filter((c) => c.mode === 'live').length;
     const report = {
       summary,
       runs: rows.length,
       accepted: started.length,
-      adopted_after_interrupted_post: adopted,
+      duplicated: duplicated.length,
       posts_cut_off: cutOffPosts,
+      posts_replayed_after_a_cut_off: replayedPosts,
       posts_refused_while_down: refusedPosts,
       kills: kills.length,
       signals: { SIGKILL: kills.filter((k) => k.signal === 'SIGKILL').length, SIGTERM: kills.filter((k) => k.signal === 'SIGTERM').length },
@@ -502,19 +509,20 @@ describe('fault injection: the platform killed and restarted under hundreds of r
       vendor_side_effects: [...vendor.ledger.values()].reduce((n, c) => n + c, 0),
       runbooks: Object.fromEntries(NAMES.map((n) => [n, started.filter((s) => s.runbook === n).length])),
       kill_log: kills,
-      details: { lost: lost.slice(0, 50), repeated: repeated.slice(0, 50), not_succeeded: notSucceeded.slice(0, 50), inconsistent: inconsistent.slice(0, 50) },
+      details: { lost: lost.slice(0, 50), duplicated: duplicated.slice(0, 50), repeated: repeated.slice(0, 50), not_succeeded: notSucceeded.slice(0, 50), inconsistent: inconsistent.slice(0, 50) },
     };
     mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench-results', 'faults.json'), JSON.stringify(report, null, 2) + '\n');
     console.log(
-      `[faults] ${started.length} accepted + ${adopted} created by POSTs the kills cut off (${cutOffPosts} cut off, ${refusedPosts} refused while down); ` +
+      `[faults] ${started.length} runs asked for, ${rows.length} exist; ${cutOffPosts} POSTs cut off and sent again with their Idempotency-Key, ${replayedPosts} of them answered with the run the cut-off one had made; ${refusedPosts} refused while down; ` +
         `${liveCalls} live Jira calls, ${report.vendor_side_effects} side effects at the vendor; restarts ${report.restart_s.mean} s on average; ` +
         `drained ${report.drain_after_last_kill_s} s after the last kill; ${readRepaired.size} run(s) needed a read to resume`,
     );
     for (const [what, list] of Object.entries(report.details)) if (list.length) console.log(`[faults] ${what}:\n  ${list.join('\n  ')}`);
     console.log(summary);
 
-    expect(rows.length).toBeGreaterThanOrEqual(RUNS);
+    expect(rows.length).toBe(RUNS);
+    expect(duplicated).toEqual([]);
     expect(kills.length).toBe(KILLS);
     expect(lost).toEqual([]);
     expect(repeated).toEqual([]);
