@@ -93,10 +93,10 @@ export class RunDO extends DurableObject<Env> {
    * One invocation as a span of the run's trace (run-trace.ts), its spans exported after it in the
    * background. Opened inside the lock, so a span measures the work, not the wait for its turn.
    */
-  private traced<T>(name: string, run: RunState | undefined, attrs: Attributes, fn: () => Promise<T>): Promise<T> {
+  private traced<T>(name: string, run: RunState | undefined, attrs: Attributes, fn: () => Promise<T>, links?: (string | undefined)[]): Promise<T> {
     if (!run) return fn();
     this.traceParent ??= runTraceContext(run.id);
-    return traceInvocation(this.env, (p) => this.ctx.waitUntil(p), name, { ...runAttributes(run), ...attrs }, fn, { parent: this.traceParent });
+    return traceInvocation(this.env, (p) => this.ctx.waitUntil(p), name, { ...runAttributes(run), ...attrs }, fn, { parent: this.traceParent, ...(links ? { links } : {}) });
   }
 
   private engine(run: RunState): RunEngine {
@@ -229,7 +229,7 @@ export class RunDO extends DurableObject<Env> {
       }
       this.run = run;
       return { view: runView(run), created: true, sameRequest: true };
-    }));
+    }, [init.started_by_span]));
   }
 
   /** Works on the run now rather than when its alarm comes (ad-hoc calls answer with their outcome). */

@@ -35,6 +35,7 @@ interface OtlpSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  links?: { traceId: string; spanId: string }[];
   name: string;
   kind: number;
   attributes: Attr[];
@@ -257,6 +258,28 @@ describe('a run as a trace', () => {
     expect([ticket!.kind, attr(ticket!, 'agentrunbook.integration_mode')]).toEqual([1, 'simulated']);
     expect(github.requests.length).toBeGreaterThan(0);
     expect(bodies.join('\n')).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('the run links back to the request that started it: its root and run.start spans follow from the POST', async () => {
+    traced();
+    routeFetch();
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, CHECK);
+    // The caller's own trace, continued by the request span (W3C traceparent).
+    const callerTrace = 'ab'.repeat(16);
+    const res = await api('/runs', { method: 'POST', key: t.keys.sre, json: { runbook: 'traced-check', inputs: { node: 'node-4' } }, headers: { traceparent: `00-${callerTrace}-${'cd'.repeat(8)}-01` } });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await driveUntil(t.id, t.keys.sre, id, ['failed', 'succeeded']);
+    const spans = await exported();
+    const request = spans.find((s) => s.traceId === callerTrace && s.kind === 2);
+    expect(request, 'the POST /runs server span, in the caller\'s trace').toBeDefined();
+    const { root, named } = runTrace(spans, id);
+    const link = [{ traceId: callerTrace, spanId: request!.spanId }];
+    expect(named('run.start').map((s) => s.links)).toEqual([link]);
+    expect(spans.find((s) => s.spanId === root.spanId)!.links).toEqual(link);
+    // Later invocations (alarms) are not started by the request: no link.
+    expect(named('run.alarm').every((s) => s.links === undefined)).toBe(true);
   });
 
   it('without an endpoint, a run exports nothing and runs as before', async () => {

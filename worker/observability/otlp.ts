@@ -26,6 +26,8 @@ export interface SpanRecord {
   status: 'unset' | 'ok' | 'error';
   statusMessage?: string;
   events?: { name: string; timeMs: number; attributes?: Attributes }[];
+  /** Spans of other traces this one follows from (the request that started a run). */
+  links?: { traceId: string; spanId: string }[];
 }
 
 export interface OtlpConfig {
@@ -144,6 +146,7 @@ export function encodeSpans(spans: SpanRecord[], resource: Record<string, string
               endTimeUnixNano: nanos(Math.max(s.endMs, s.startMs)),
               attributes: attributes(s.attributes),
               ...(s.events?.length ? { events: s.events.map((e) => ({ name: e.name, timeUnixNano: nanos(e.timeMs), attributes: attributes(e.attributes) })) } : {}),
+              ...(s.links?.length ? { links: s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId })) } : {}),
               status: { code: STATUS[s.status], ...(s.statusMessage ? { message: s.statusMessage } : {}) },
             })),
           },

@@ -35,6 +35,8 @@ export interface SpanOptions {
   kind?: 'internal' | 'server' | 'client';
   /** The parent: a span context, or a W3C `traceparent` header value. Default: the current span. */
   parent?: SpanContext | string;
+  /** Spans of other traces this one follows from (contexts or `traceparent` values; invalid ones are dropped). */
+  links?: (SpanContext | string | undefined)[];
 }
 
 const NOOP: Span = { context: undefined, setName() {}, setAttribute() {}, setAttributes() {}, addEvent() {}, fail() {}, setKind() {} };
@@ -73,12 +75,17 @@ function asContext(parent: SpanContext | string | undefined): SpanContext | unde
   return typeof parent === 'string' ? parseTraceparent(parent) : parent;
 }
 
-async function runSpan<T>(sink: SpanSink, parent: SpanContext | undefined, name: string, attrs: Attributes, fn: (span: Span) => Promise<T> | T, kind: SpanRecord['kind'], traceId: string): Promise<T> {
+function linksOf(links: SpanOptions['links']): SpanContext[] {
+  return (links ?? []).map(asContext).filter((l): l is SpanContext => l !== undefined);
+}
+
+async function runSpan<T>(sink: SpanSink, parent: SpanContext | undefined, name: string, attrs: Attributes, fn: (span: Span) => Promise<T> | T, kind: SpanRecord['kind'], traceId: string, links: SpanContext[] = []): Promise<T> {
   const context = { traceId, spanId: randomHex(8) };
   const record: SpanRecord = {
     traceId,
     spanId: context.spanId,
     ...(parent ? { parentSpanId: parent.spanId } : {}),
+    ...(links.length ? { links } : {}),
     name,
     kind,
     startMs: Date.now(),
@@ -116,7 +123,7 @@ export function withSpan<T>(name: string, attrs: Attributes, fn: (span: Span) =>
   const active = activeTrace();
   if (!active?.sink) return (async () => fn(NOOP))();
   const parent = asContext(options.parent) ?? active.span;
-  return runSpan(active.sink, parent, name, attrs, fn, options.kind ?? 'internal', parent.traceId);
+  return runSpan(active.sink, parent, name, attrs, fn, options.kind ?? 'internal', parent.traceId, linksOf(options.links));
 }
 
 /**
@@ -139,7 +146,7 @@ export async function traceInvocation<T>(
   if (!config || !sampled(traceId, config.ratio)) return fn(NOOP);
   const batch = new SpanBatch(config, waitUntil);
   try {
-    return await runSpan(batch, parent, name, attrs, fn, options.kind ?? 'internal', traceId);
+    return await runSpan(batch, parent, name, attrs, fn, options.kind ?? 'internal', traceId, linksOf(options.links));
   } finally {
     batch.flush();
   }
@@ -152,7 +159,7 @@ export async function traceInvocation<T>(
 export function recordSpan(
   env: object,
   waitUntil: (p: Promise<unknown>) => void,
-  span: { traceId: string; spanId: string; parentSpanId?: string; name: string; startMs: number; endMs: number; attributes: Attributes; error?: string },
+  span: { traceId: string; spanId: string; parentSpanId?: string; name: string; startMs: number; endMs: number; attributes: Attributes; error?: string; links?: SpanOptions['links'] },
 ): void {
   const config = otlpConfig(env);
   if (!config || !sampled(span.traceId, config.ratio)) return;
@@ -161,6 +168,7 @@ export function recordSpan(
     traceId: span.traceId,
     spanId: span.spanId,
     ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
+    ...(linksOf(span.links).length ? { links: linksOf(span.links) } : {}),
     name: span.name,
     kind: 'internal',
     startMs: span.startMs,

@@ -16,6 +16,7 @@ import type { RunMode, RunState, RunView } from './types';
 import type { StartOutcome } from '../../durable-objects/run-do';
 import type { Runbook } from '../runbooks/types';
 import { roleOf } from '../policy/schema';
+import { currentTraceparent } from '../observability/tracing';
 
 export interface CreateRunRequest {
   runbook: string;
@@ -139,6 +140,8 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     audited_seq: 0,
     ...(req.literalArgs ? { literal_args: true } : {}),
     ...(req.requestHash ? { request_hash: req.requestHash } : {}),
+    // The request (or webhook delivery) that starts the run: the run's trace links back to it.
+    ...(currentTraceparent() ? { started_by_span: currentTraceparent() } : {}),
     // The runs-per-hour budget is checked by the run's object (admitRun), once it holds the run.
     admission_pending: true,
   };

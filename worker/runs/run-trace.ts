@@ -46,5 +46,6 @@ export function recordRunSpan(env: object, waitUntil: (p: Promise<unknown>) => v
       'agentrunbook.run.steps': run.steps.length,
     },
     ...(FAILED.has(run.status) ? { error: run.reason ?? `Run ${run.status}` } : {}),
+    ...(run.started_by_span ? { links: [run.started_by_span] } : {}),
   });
 }

@@ -143,6 +143,8 @@ export interface RunState {
    * retry with the same key is answered with this run only if its request hashes the same.
    */
   request_hash?: string;
+  /** The span that started the run (a request's, a webhook's) as a `traceparent`: the run's trace links to it. */
+  started_by_span?: string;
   /** The run's root span was handed to the exporter (persisted first, so a repeated flush never sends it twice). */
   root_span_recorded?: boolean;
 }
