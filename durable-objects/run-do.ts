@@ -8,7 +8,7 @@ import { liveBackends } from '../worker/runs/live';
 import { recordFinalScore } from '../worker/shadow/store';
 import { toolCalls } from '../worker/db/schema';
 import { mirrorRun } from '../worker/runs/mirror';
-import { admitRun } from '../worker/runs/create';
+import { admitRun, unadmitRun } from '../worker/runs/create';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
 import { RunEngine, type PendingEvent } from '../worker/runs/engine';
 import { loadRunHistory } from '../worker/runs/history';
@@ -222,9 +222,11 @@ export class RunDO extends DurableObject<Env> {
         await admitRun(makeDb(this.env.DB), run);
         await this.flush(run);
       } catch (err) {
-        // Nothing half-written: without its D1 row nobody could see or resume this run.
+        // Nothing half-written: without its D1 row nobody could see or resume this run, and a row
+        // without the run would be listed as queued forever.
         await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
+        await unadmitRun(makeDb(this.env.DB), run).catch(() => undefined);
         throw err;
       }
       this.run = run;

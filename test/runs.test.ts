@@ -4,7 +4,9 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { makeDb } from '../worker/db/client';
 import { runs, toolCalls } from '../worker/db/schema';
+import { startRun as startRunIn } from '../worker/runs/create';
 import type { RunState } from '../worker/runs/types';
+import { findRunbook, getRunbook } from '../worker/store/runbooks';
 import { api, json, newTenant } from './helpers';
 import { createRunbook, driveUntil, getRun, startRun, statusOf, stubFor } from './run-helpers';
 
@@ -407,5 +409,28 @@ describe('POST /runs with an Idempotency-Key', () => {
     const call = await api('/tools/invoke', { method: 'POST', key: t.keys.sre, json: { tool: 'k8s.get_node', args: { cluster: 'prod-eu', node: 'n1' }, mode: 'dry_run' }, headers: { 'idempotency-key': 'same-key' } });
     expect(call.status).toBe(200);
     expect((await json<{ run_id: string }>(call)).run_id).not.toBe(run.id);
+  });
+});
+
+describe('a run its object cannot take', () => {
+  it('leaves nothing behind: no D1 row (its runs-per-hour slot freed), no state, no alarm', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const db = makeDb(env.DB);
+    const found = await findRunbook(db, t.id, 'wait-between');
+    const rb = await getRunbook(db, t.id, found!.id);
+    const id = 'run_cannot_take_1';
+    const stub = stubFor(t.id, id);
+    // The copy to D1 and the audit log fails once the run is admitted (its D1 row written).
+    await runInDurableObject(stub, (instance: unknown) => {
+      (instance as { flush: () => Promise<void> }).flush = () => Promise.reject(new Error('D1 is unavailable'));
+    });
+    const principal = { tenantId: t.id, tenantName: 't', keyId: 'key_x', keyName: 'x', role: 'sre' as const, platformOwner: false, actor: { type: 'api_key' as const, id: 'key_x' } };
+    await expect(startRunIn(env, db, principal, { id, runbook: { id: rb.id, name: rb.name, version: rb.version }, spec: rb.spec, inputs: {}, context: {}, mode: 'dry_run' })).rejects.toThrow(/D1 is unavailable/);
+    expect(await db.select().from(runs).where(eq(runs.id, id))).toEqual([]);
+    await runInDurableObject(stub, async (_instance, state) => {
+      expect(await state.storage.get('run')).toBeUndefined();
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
   });
 });

@@ -145,15 +145,11 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     // The runs-per-hour budget is checked by the run's object (admitRun), once it holds the run.
     admission_pending: true,
   };
-  let outcome: StartOutcome;
-  try {
-    // RPC return types lose precision on `unknown` fields; the value is the DO's StartOutcome.
-    outcome = (await runStub(env, principal.tenantId, id).start(init)) as unknown as StartOutcome;
-  } catch (err) {
-    // Nothing half-written: the slot goes back if the run object could not take the run.
-    await db.delete(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id), eq(runs.status, 'queued')));
-    throw err;
-  }
+  // A run object that cannot take a new run undoes what it wrote itself (RunDO.start, unadmitRun);
+  // the Worker deletes nothing here: after a failed RPC the run may exist (a retry's, or one the
+  // object took before the connection dropped), and its row is then its own.
+  // RPC return types lose precision on `unknown` fields; the value is the DO's StartOutcome.
+  const outcome = (await runStub(env, principal.tenantId, id).start(init)) as unknown as StartOutcome;
   if (!outcome.sameRequest) throw idempotencyConflict();
   return { run: outcome.view, replayed: !outcome.created };
 }
@@ -201,4 +197,9 @@ export async function admitRun(db: DB, run: RunState): Promise<void> {
     }
   }
   delete run.admission_pending;
+}
+
+/** Undoes admitRun for a run its object could not take: the row (and its runs-per-hour slot) goes. */
+export async function unadmitRun(db: DB, run: Pick<RunState, 'tenantId' | 'id'>): Promise<void> {
+  await db.delete(runs).where(and(eq(runs.tenantId, run.tenantId), eq(runs.id, run.id), eq(runs.status, 'queued')));
 }
