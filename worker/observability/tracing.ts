@@ -164,11 +164,12 @@ export function recordSpan(
   const config = otlpConfig(env);
   if (!config || !sampled(span.traceId, config.ratio)) return;
   const batch = new SpanBatch(config, waitUntil);
+  const links = linksOf(span.links);
   batch.add({
     traceId: span.traceId,
     spanId: span.spanId,
     ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
-    ...(linksOf(span.links).length ? { links: linksOf(span.links) } : {}),
+    ...(links.length ? { links } : {}),
     name: span.name,
     kind: 'internal',
     startMs: span.startMs,

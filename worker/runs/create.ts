@@ -45,37 +45,28 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
   if (!inputs.ok) throw ApiError.validation(inputs.errors.map((e) => ({ ...e, path: `inputs.${e.path}`.replace(/^inputs\.inputs\./, 'inputs.') })));
   // Shadow runs: the expectation is checked (400 naming the field) and stored before the run starts.
   const shadow = await shadowHook(env, db, principal.tenantId, req);
-  let id = newId('run');
-  let requestHash: string | undefined;
-  if (idempotencyKey !== undefined) {
-    id = await idempotentRunId(principal.tenantId, 'runs', idempotencyKey);
+  const id = idempotencyKey === undefined ? newId('run') : await idempotentRunId(principal.tenantId, 'runs', idempotencyKey);
+  const start: StartRunRequest = {
+    id,
+    runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
+    spec: runbook.spec,
+    inputs: inputs.inputs,
+    context: req.context ?? {},
+    mode: req.mode,
     // The request as the caller sent it: a retry after the runbook changed still finds its run.
-    requestHash = await sha256Hex(canonicalJson(req));
+    ...(idempotencyKey === undefined ? {} : { requestHash: await sha256Hex(canonicalJson(req)) }),
+  };
+  if (idempotencyKey !== undefined) {
     const [existing] = await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id))).limit(1);
     // A retry: its run exists (and its expectation is stored); the run object tells retry from reuse.
-    if (existing) return startRun(env, db, principal, { id, runbook: { id: runbook.id, name: runbook.name, version: runbook.version }, spec: runbook.spec, inputs: inputs.inputs, context: req.context ?? {}, mode: req.mode, requestHash });
+    if (existing) return startRun(env, db, principal, start);
   }
-  // Two requests racing with one key: only one stores an expectation; the run object takes one run.
-  // (Two *different* shadow requests racing with one key may leave the run with the other's
-  // expectation; the one that lost is told its key was reused, 409.)
-  const saved = await shadow.save(id).then(
-    () => true,
-    (err: unknown) => {
-      if (idempotencyKey !== undefined && /UNIQUE|constraint/i.test(String(err))) return false;
-      throw err;
-    },
-  );
-  let started: Started;
+  // Requests racing with one key: one stores the expectation, the run object takes one run. (Two
+  // *different* shadow requests racing so may leave the run with the other's expectation; the
+  // one that lost is told its key was reused, 409.)
+  const saved = await shadow.save(id);
   try {
-    started = await startRun(env, db, principal, {
-      id,
-      runbook: { id: runbook.id, name: runbook.name, version: runbook.version },
-      spec: runbook.spec,
-      inputs: inputs.inputs,
-      context: req.context ?? {},
-      mode: req.mode,
-      ...(requestHash ? { requestHash } : {}),
-    });
+    return await startRun(env, db, principal, start);
   } catch (err) {
     // Nothing half-written: a run that did not start keeps no expectation — unless the run is
     // another request's (the same key, reused), whose expectation this is.
@@ -83,7 +74,6 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
     if (saved && !othersRun) await db.delete(shadowExpectations).where(and(eq(shadowExpectations.tenantId, principal.tenantId), eq(shadowExpectations.runId, id)));
     throw err;
   }
-  return started;
 }
 
 export interface StartRunRequest {
@@ -113,6 +103,7 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
   if (!role?.run) throw new ApiError('forbidden', `Role "${principal.role}" may not start runs under policy "${policy.spec.metadata.name}"`);
 
   const id = req.id ?? newId('run');
+  const startedBy = currentTraceparent();
   const init: RunState = {
     id,
     tenantId: principal.tenantId,
@@ -141,7 +132,7 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     ...(req.literalArgs ? { literal_args: true } : {}),
     ...(req.requestHash ? { request_hash: req.requestHash } : {}),
     // The request (or webhook delivery) that starts the run: the run's trace links back to it.
-    ...(currentTraceparent() ? { started_by_span: currentTraceparent() } : {}),
+    ...(startedBy ? { started_by_span: startedBy } : {}),
     // The runs-per-hour budget is checked by the run's object (admitRun), once it holds the run.
     admission_pending: true,
   };

@@ -216,10 +216,11 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
     ]);
     return { ok: true, result: call.tool.result.parse(raw), replayed: false };
   } catch (err) {
-    if (err instanceof IntegrationError && err.retryAfterMs !== undefined) {
-      return { ok: false, error: err.message, retryable: err.retryable, replayed: false, retryAfterMs: err.retryAfterMs };
+    if (err instanceof ToolError) {
+      // A vendor's Retry-After (an IntegrationError's) travels with the failure to the engine.
+      const retryAfterMs = err instanceof IntegrationError ? err.retryAfterMs : undefined;
+      return { ok: false, error: err.message, retryable: err.retryable, replayed: false, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     }
-    if (err instanceof ToolError) return { ok: false, error: err.message, retryable: err.retryable, replayed: false };
     return { ok: false, error: err instanceof Error ? err.message : String(err), retryable: false, replayed: false };
   } finally {
     if (timer) clearTimeout(timer);

@@ -61,11 +61,10 @@ export async function prepareShadow(env: Env, db: DB, tenantId: string, req: Sha
  * and before the run starts, stores its expectation. Two calls so that nothing is written for an
  * invalid request, and no run starts that could not be scored.
  */
-export async function shadowHook(env: Env, db: DB, tenantId: string, req: ShadowRequest): Promise<{ save(runId: string): Promise<void> }> {
+export async function shadowHook(env: Env, db: DB, tenantId: string, req: ShadowRequest): Promise<{ save(runId: string): Promise<boolean> }> {
   const expectation = await prepareShadow(env, db, tenantId, req);
   return {
-    save: async (runId) => {
-      if (expectation) await saveExpectation(db, tenantId, runId, expectation);
-    },
+    /** True when this call stored the run's expectation (false: none to store, or stored already). */
+    save: async (runId) => (expectation ? saveExpectation(db, tenantId, runId, expectation) : false),
   };
 }

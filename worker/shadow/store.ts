@@ -9,14 +9,16 @@ import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { shadowReport, type ShadowReport } from './report';
 import { shadowExpectations } from './tables';
 
-/** Stores what a new shadow run will be compared with; call it before the run starts. */
-export async function saveExpectation(db: DB, tenantId: string, runId: string, expectation: ShadowExpectation): Promise<void> {
-  await db.insert(shadowExpectations).values({
-    tenantId,
-    runId,
-    expected: expectation.expected,
-    referenceRun: expectation.reference_run ?? null,
-  });
+/**
+ * Stores what a new shadow run will be compared with; call it before the run starts. False when
+ * the run has one already (a request racing with the same Idempotency-Key stored it first).
+ */
+export async function saveExpectation(db: DB, tenantId: string, runId: string, expectation: ShadowExpectation): Promise<boolean> {
+  const result = await db
+    .insert(shadowExpectations)
+    .values({ tenantId, runId, expected: expectation.expected, referenceRun: expectation.reference_run ?? null })
+    .onConflictDoNothing();
+  return result.meta.changes > 0;
 }
 
 export interface StoredExpectation extends ShadowExpectation {
