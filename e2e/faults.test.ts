@@ -48,6 +48,13 @@ const KILL_AFTER_MS: [number, number] = [150, 3_500];
 const BACKLOG_WAIT_MS = 20_000;
 /** After the last kill, every run must end within this. */
 const DRAIN_MS = 90_000;
+/**
+ * The campaign's own deadlines (the backlog wait, the drain) bound it; vitest's timeout only catches
+ * a hang. It takes about 110 s on this machine's kind, most of it restarts (5–10 s each), so the e2e
+ * config's 120 s default is no bound for it (CI, a few seconds slower a restart, hit it once). This
+ * allows 15 s a kill and 0.6 s a run on top of four minutes: 9 minutes for the default campaign.
+ */
+const CAMPAIGN_TIMEOUT_MS = 240_000 + RUNS * 600 + KILLS * 15_000;
 
 /** Small, fast and seedable (mulberry32): the same seed gives the same campaign. */
 function prng(seed: number): () => number {
@@ -361,11 +368,13 @@ describe('fault injection: the platform killed and restarted under hundreds of r
       await wave;
       // Keep at most about two waves in flight, so kills keep landing on runs at every stage.
       const until = Date.now() + BACKLOG_WAIT_MS;
+      let open: { id: string }[] | undefined;
       while (Date.now() < until) {
-        const open = await unfinished();
+        open = await unfinished();
         if (open && open.length <= WAVE) break;
         await sleep(250);
       }
+      console.log(`[faults] wave ${w + 1}/${waves} at ${Math.round((Date.now() - t0) / 1000)} s: ${nextRun} runs asked for, ${kills.length} kills so far, ${open?.length ?? '?'} unfinished`);
     }
     const lastKill = Date.now();
 
@@ -532,5 +541,5 @@ describe('fault injection: the platform killed and restarted under hundreds of r
     expect(verify.body).toMatchObject({ ok: true });
     // The live steps really went to the vendor: one side effect per live write that succeeded.
     expect(liveCalls).toBeGreaterThan(0);
-  });
+  }, CAMPAIGN_TIMEOUT_MS);
 });
