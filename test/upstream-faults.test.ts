@@ -12,8 +12,11 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeDb } from '../worker/db/client';
 import { toolCalls } from '../worker/db/schema';
+import { IntegrationError } from '../worker/integrations/errors';
 import { jiraCallLabel, keyDigest } from '../worker/integrations/markers';
+import { LedgerInvoker, type LiveBackends, type ToolCall } from '../worker/runs/invoke';
 import type { RunState, RunView } from '../worker/runs/types';
+import { getTool } from '../worker/tools/catalog';
 import { createJiraFake, type JiraFake } from './fakes/jira-server';
 import { api, json, newTenant, type TestTenant } from './helpers';
 import { createRunbook, driveUntil, getRun, startRun, stubFor } from './run-helpers';
@@ -230,6 +233,43 @@ describe('a vendor that answers 429 with Retry-After', () => {
     const run = await driveUntil(u.t.id, u.t.keys.sre, id, ['succeeded', 'failed']);
     expect(steps(run)).toEqual([['ticket', 'succeeded', 2]]);
     expect(u.fake.issues.size).toBe(1);
+  });
+});
+
+describe('a rate-limited failure replayed from the ledger', () => {
+  it('keeps what is left of the Retry-After, so the attempt after a crash still waits for it', async () => {
+    const t = await newTenant();
+    let vendorCalls = 0;
+    const live: LiveBackends = {
+      executorFor: async () => ({
+        secrets: [],
+        call: async () => {
+          vendorCalls++;
+          throw new IntegrationError('jira', 'rate_limited', 'Jira answered 429 Too Many Requests (retry after 45s)', { status: 429, retryAfterMs: 45_000 });
+        },
+      }),
+    };
+    const invoker = new LedgerInvoker(makeDb(env.DB), undefined, live);
+    const call = (): ToolCall => ({
+      tool: getTool('jira.create_issue')!,
+      args: { project: 'OPS', summary: 'Checkout 5xx' },
+      idempotencyKey: `run_ledger_${t.id}:ticket:1`,
+      tenantId: t.id,
+      runId: `run_ledger_${t.id}`,
+      stepId: 'ticket',
+      mode: 'live',
+      world: {},
+    });
+    const first = await invoker.invoke({ ...call(), fresh: true });
+    expect(first).toMatchObject({ ok: false, retryable: true, replayed: false, retryAfterMs: 45_000 });
+    // The run's object died before it stored the outcome; its next delivery of the same attempt
+    // is answered by the ledger, not the vendor, and still says how long to wait.
+    const again = await invoker.invoke(call());
+    expect(vendorCalls).toBe(1);
+    expect(again).toMatchObject({ ok: false, retryable: true, replayed: true, mode: 'live' });
+    const wait = (again as { retryAfterMs?: number }).retryAfterMs;
+    expect(wait).toBeGreaterThan(40_000);
+    expect(wait).toBeLessThanOrEqual(45_000);
   });
 });
 

@@ -68,6 +68,8 @@ interface LedgerEntry {
   result?: unknown;
   error?: string;
   retryable?: boolean;
+  /** When the vendor said a retry may come (its Retry-After, made absolute when it was recorded). */
+  retryAt?: string;
   world: Record<string, unknown>;
   mode?: IntegrationMode;
 }
@@ -111,9 +113,12 @@ export class LedgerInvoker implements ToolInvoker {
     const seen = call.fresh ? undefined : await this.recorded(call);
     if (seen) {
       replaceWorld(call.world, seen.world);
-      return seen.error !== undefined
-        ? { ok: false, error: seen.error, retryable: seen.retryable ?? false, replayed: true, ...(seen.mode ? { mode: seen.mode } : {}) }
-        : { ok: true, result: seen.result, replayed: true, ...(seen.mode ? { mode: seen.mode } : {}) };
+      const mode = seen.mode ? { mode: seen.mode } : {};
+      if (seen.error === undefined) return { ok: true, result: seen.result, replayed: true, ...mode };
+      // A replayed failure keeps what is left of the vendor's Retry-After, so the next attempt still waits for it.
+      const retryAt = seen.retryAt !== undefined ? Date.parse(seen.retryAt) : NaN;
+      const wait = Number.isFinite(retryAt) ? { retryAfterMs: Math.max(0, retryAt - Date.now()) } : {};
+      return { ok: false, error: seen.error, retryable: seen.retryable ?? false, replayed: true, ...wait, ...mode };
     }
 
     const world = structuredClone(call.world);
@@ -127,7 +132,13 @@ export class LedgerInvoker implements ToolInvoker {
           : { ...(await runWithTimeout(call, world)), mode: 'simulated' };
     const entry: LedgerEntry = outcome.ok
       ? { result: outcome.result, world, mode: outcome.mode }
-      : { error: outcome.error, retryable: outcome.retryable, world, mode: outcome.mode };
+      : {
+          error: outcome.error,
+          retryable: outcome.retryable,
+          ...(outcome.retryAfterMs !== undefined ? { retryAt: new Date(Date.now() + outcome.retryAfterMs).toISOString() } : {}),
+          world,
+          mode: outcome.mode,
+        };
     await this.sink.record({
       idempotencyKey: call.idempotencyKey,
       tenantId: call.tenantId,
