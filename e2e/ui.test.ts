@@ -157,4 +157,51 @@ describe('the UI (Chromium)', () => {
 
     expect(pageErrors).toEqual([]);
   });
+
+  it('a start whose answer was lost, sent again, is answered with the run it made: one run, not two', async () => {
+    await signIn(adminKey);
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.goto('/runbooks/node-not-ready');
+    await byTestId('run-input-node').fill('node-ui-lost-answer');
+
+    // The first POST reaches the server and starts the run, but its answer never gets back (the
+    // connection drops on the way): the browser sees a network error. Later POSTs go through.
+    const posts: { key: string | null; status: number; id?: string }[] = [];
+    await page.route('**/api/v1/runs', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const res = await route.fetch();
+      const body = (await res.json()) as { id?: string };
+      posts.push({ key: route.request().headers()['idempotency-key'] ?? null, status: res.status(), id: body.id });
+      if (posts.length === 1) return route.abort('connectionreset');
+      return route.fulfill({ response: res });
+    });
+
+    await byTestId('start-run-button').click();
+    const error = byTestId('run-form-error');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.innerText()).toMatch(/could not reach the server/i);
+    expect(new URL(page.url()).pathname).toBe('/runbooks/node-not-ready');
+
+    // The operator presses Start again: the same request, the same key, the run the first one made.
+    await byTestId('start-run-button').click();
+    await page.waitForURL(/\/runs\/run_[^/]+$/);
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    expect(posts).toHaveLength(2);
+    expect(posts[0]).toMatchObject({ status: 201, id: runId });
+    expect(posts[1]).toMatchObject({ status: 200, id: runId, key: posts[0]!.key });
+    expect(posts[0]!.key).toMatch(/^ui-[0-9a-f]{32}$/);
+
+    const api = apiClient(url, adminKey);
+    const listed = await api('GET', '/runs?runbook=node-not-ready&limit=200');
+    expect(listed.status).toBe(200);
+    const mine: string[] = [];
+    for (const r of listed.body.items as { id: string }[]) {
+      const run = await api('GET', `/runs/${r.id}`);
+      if (run.body.inputs?.node === 'node-ui-lost-answer') mine.push(r.id);
+    }
+    expect(mine).toEqual([runId]);
+    // Leave nothing waiting for an approval behind.
+    expect((await api('POST', `/runs/${runId}/cancel`, { json: {} })).status).toBe(200);
+    expect(pageErrors).toEqual([]);
+  });
 });

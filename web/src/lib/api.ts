@@ -46,8 +46,8 @@ type Query = Record<string, string | number | boolean | null | undefined>;
  */
 export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init)) {
   /** Any call, typed by hand: for endpoints the OpenAPI document does not describe yet. */
-  async function raw<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async function raw<T>(method: string, path: string, body?: unknown, query?: Query, extraHeaders: Record<string, string> = {}): Promise<T> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
@@ -67,11 +67,16 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
 
   /** A call described by the OpenAPI document: `request('GET /runs/{id}', { path: { id } })`. */
   function request<K extends OperationKey>(key: K, ...[args]: ArgsTuple<K>): Promise<ResponseOf<K>> {
+    return requestWith(key, {}, ...([args] as ArgsTuple<K>));
+  }
+
+  /** `request` with request headers (an Idempotency-Key). */
+  function requestWith<K extends OperationKey>(key: K, headers: Record<string, string>, ...[args]: ArgsTuple<K>): Promise<ResponseOf<K>> {
     const space = key.indexOf(' ');
     const method = key.slice(0, space);
     const a = (args ?? {}) as { path?: Record<string, unknown>; query?: Query; body?: unknown };
     const path = key.slice(space + 1).replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(a.path?.[name] ?? '')));
-    return raw<ResponseOf<K>>(method, path, a.body, a.query);
+    return raw<ResponseOf<K>>(method, path, a.body, a.query, headers);
   }
 
   return {
@@ -91,7 +96,9 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
 
     listRuns: (query: RequestArgs<'GET /runs'>['query'] = {}) => request('GET /runs', { query }),
     getRun: (id: string) => request('GET /runs/{id}', { path: { id } }),
-    startRun: (body: Schemas['CreateRun']) => request('POST /runs', { body }),
+    /** With an idempotency key, sending the same start again answers with the run the first one made. */
+    startRun: (body: Schemas['CreateRun'], idempotencyKey?: string) =>
+      requestWith('POST /runs', idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, { body }),
     cancelRun: (id: string, compensate = false) => request('POST /runs/{id}/cancel', { path: { id }, body: { compensate } }),
     decideStep: (runId: string, stepId: string, verdict: 'approve' | 'deny', comment?: string) =>
       request(verdict === 'approve' ? 'POST /runs/{id}/steps/{stepId}/approve' : 'POST /runs/{id}/steps/{stepId}/deny', {
