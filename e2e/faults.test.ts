@@ -136,8 +136,8 @@ const UNFINISHED = ['queued', 'planning', 'running', 'awaiting_approval'];
 
 /**
  * The fake Jira, with a ledger of every side effect it performed (a mutating request it answered
- * 2xx), keyed by the marker the live executor sends for idempotency: the call's label on a created
- * issue, the call's key in a comment's property. A transition carries no marker of its own (the
+ * 2xx), keyed by the marker the live executor sends for idempotency: the step's label on a created
+ * issue, the step's key in a comment's property. A transition carries no marker of its own (the
  * executor's issue-property record is bookkeeping, written again by a re-delivery by design), but
  * each issue here is created by one step of one run, so the issue identifies the call.
  */
@@ -475,7 +475,8 @@ describe('fault injection: the platform killed and restarted under hundreds of r
         if (JSON.stringify([...new Set(keys)]) !== JSON.stringify(want)) inconsistent.push(`${r.id}/${step.id}: tool_calls keys ${JSON.stringify(keys)}, expected ${JSON.stringify(want)}`);
         // A live step that succeeded left exactly one side effect at the vendor.
         if (LIVE_TOOLS.has(step.tool) && step.status === 'succeeded') {
-          const key = `${r.id}:${step.id}:${step.attempts}`;
+          // The vendor sees the step's mark, the same for all its attempts (ToolCall.effectKey).
+          const key = `${r.id}:${step.id}`;
           const args = step.args as { key?: string };
           const effect =
             step.tool === 'jira.create_issue' ? `create ${jiraCallLabel(await keyDigest(key))}` : step.tool === 'jira.add_comment' ? `comment ${key}` : `transition ${args.key}`;

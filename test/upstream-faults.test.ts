@@ -5,7 +5,8 @@
 // isolate); nothing leaves the process. Retries happen at two levels, and the tests pin both:
 // the integration retries a retryable failure inside one attempt with the same idempotency key
 // (worker/integrations/retry.ts, 3 tries), and the run engine makes a new attempt, with a new key,
-// per the step's `retry` once that gives up.
+// per the step's `retry` once that gives up. What the vendor sees marked on its objects is the
+// step's own mark, the same for every attempt: a later attempt finds what an earlier one did.
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
@@ -109,7 +110,7 @@ describe('a vendor that answers 500', () => {
     const run = await runToEnd(u.t, await runbook(u.t, TICKET));
     expect(steps(run)).toEqual([['ticket', 'succeeded', 1]]);
     expect(creates(u)).toHaveLength(2);
-    expect(issueLabels(u)).toEqual([[await callLabel(`${run.id}:ticket:1`)]]);
+    expect(issueLabels(u)).toEqual([[await callLabel(`${run.id}:ticket`)]]);
   });
 
   it('past the in-call retries, then success: the step retries per its `retry` (attempts = 2) and the issue is created once', async () => {
@@ -121,10 +122,10 @@ describe('a vendor that answers 500', () => {
     expect(run.status).toBe('succeeded');
     expect(steps(run)).toEqual([['ticket', 'succeeded', 2]]);
     // The mutating create reached the vendor's database once: the failed POSTs created nothing, and
-    // the one issue carries the marker of attempt 2's key.
+    // the one issue carries the step's mark (the same for both attempts).
     expect(creates(u)).toHaveLength(4);
     expect(u.fake.issues.size).toBe(1);
-    expect(issueLabels(u)).toEqual([[await callLabel(`${run.id}:ticket:2`)]]);
+    expect(issueLabels(u)).toEqual([[await callLabel(`${run.id}:ticket`)]]);
     expect(run.steps[0]!.result).toMatchObject({ key: 'OPS-1' });
     const evs = await events(u.t, run.id);
     const retrying = evs.filter((e) => e.type === 'step.retrying');
@@ -137,6 +138,24 @@ describe('a vendor that answers 500', () => {
       [`${run.id}:ticket:1`, false],
       [`${run.id}:ticket:2`, true],
     ]);
+  });
+
+  it('after acting (the issue made, the answer lost) past the in-call retries: the next attempt finds the issue instead of opening a second', async () => {
+    const u = await liveJira();
+    // Attempt 1, in-call try 1 and 2: the search for the step's mark fails. Try 3: the search
+    // finds nothing, the create goes through at the vendor, and the answer is a 502. Attempt 1 has
+    // failed, though the issue exists. Attempt 2 searches for the same mark and finds it.
+    u.fake.fail({ status: 500, method: 'GET', path: /\/search/, times: 2 });
+    u.fake.fail({ status: 502, method: 'POST', path: CREATE, after: true });
+    const run = await runToEnd(u.t, await runbook(u.t, `${TICKET}      retry: { attempts: 2, backoff: 1s }\n`));
+    expect(run.status).toBe('succeeded');
+    expect(steps(run)).toEqual([['ticket', 'succeeded', 2]]);
+    expect(creates(u)).toHaveLength(1);
+    expect(u.fake.issues.size).toBe(1);
+    expect(issueLabels(u)).toEqual([[await callLabel(`${run.id}:ticket`)]]);
+    expect(run.steps[0]!.result).toMatchObject({ key: 'OPS-1' });
+    const retrying = (await events(u.t, run.id)).filter((e) => e.type === 'step.retrying');
+    expect(retrying.map((e) => e.message)).toEqual([expect.stringMatching(/^Attempt 1 failed: Jira answered 502 to POST /)]);
   });
 
   it('for good, with on_failure: continue: the step fails naming the 500 and the run goes on', async () => {

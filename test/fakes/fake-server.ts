@@ -25,6 +25,11 @@ export interface ScriptedFailure {
   method?: string;
   /** A substring or pattern the path must match; default any path. */
   path?: string | RegExp;
+  /**
+   * Carry the request out first, then answer with the failure: a vendor that did the work and lost
+   * the answer (a gateway 502 after the backend committed). Default: fail without acting.
+   */
+  after?: boolean;
 }
 
 /** Thrown by a route to answer with the vendor's error shape. */
@@ -104,24 +109,30 @@ export class FakeApi {
     );
     if (failure) {
       failure.left -= 1;
+      if (failure.after) await this.route(req);
       const body = failure.body ?? this.options.errorBody(failure.status, `scripted ${failure.status}`);
       return withHeaders(json(body, failure.status, failure.headers), extra);
     }
+    return withHeaders(await this.route(req), extra);
+  };
+
+  /** The answer of the route the request matches (authorization first), or the vendor's 404. */
+  private async route(req: RecordedRequest): Promise<Response> {
     const denied = this.options.authorize(req);
-    if (denied) return withHeaders(denied, extra);
+    if (denied) return denied;
     for (const route of this.routes) {
       const m = route.method === req.method ? route.pattern.exec(req.path) : null;
       if (!m) continue;
       const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(m[i + 1]!)]));
       try {
-        return withHeaders(await route.run(req, params), extra);
+        return await route.run(req, params);
       } catch (err) {
-        if (err instanceof FakeHttpError) return withHeaders(this.error(err.status, err.message, err.headers), extra);
+        if (err instanceof FakeHttpError) return this.error(err.status, err.message, err.headers);
         throw err;
       }
     }
-    return withHeaders(this.error(404, `No route for ${req.method} ${req.path}`), extra);
-  };
+    return this.error(404, `No route for ${req.method} ${req.path}`);
+  }
 }
 
 const matches = (path: string, pattern: string | RegExp): boolean =>

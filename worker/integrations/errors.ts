@@ -23,7 +23,9 @@ export type IntegrationErrorCode =
   | 'unsupported'
   | 'bad_response'
   | 'deployment_failed'
-  // Not retried: a retry is a new attempt with a new key, and it would start a second deployment.
+  // Not retried: the deployment exists and its deployer has not answered in the wait (often none is
+  // listening). A run's next attempt would find it by the step's mark rather than start another,
+  // but waiting longer is the step's timeout's business, not a retry's.
   | 'deployment_pending';
 
 const RETRYABLE = new Set<IntegrationErrorCode>(['rate_limited', 'unavailable', 'network', 'timeout']);

@@ -3,8 +3,10 @@ import { sha256Hex } from '../lib/crypto';
 /**
  * Idempotency markers for vendors that have no idempotency keys of their own (GitHub issues,
  * comments and pull requests, Jira issues and comments, PagerDuty notes). A create carries the
- * call's key; before creating, the executor looks for an object carrying it, so a call delivered
- * twice (a crash between the vendor's answer and the ledger's write) finds the first one's work.
+ * key it is given; before creating, the executor looks for an object carrying it, so a call delivered
+ * twice (a crash between the vendor's answer and the ledger's write) finds the first one's work. A
+ * run's step gives the same key to all its attempts (`runId:stepId`, ToolCall.effectKey), so an
+ * attempt after one that acted but failed (a 502 after the commit) finds that work too.
  */
 
 /** The key as it appears in markers: URL-encoded, so no key can close an HTML comment early. */

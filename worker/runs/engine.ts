@@ -382,6 +382,9 @@ export class RunEngine {
       tool,
       args: step.args!,
       idempotencyKey: this.key(step),
+      // One mark at the vendor for all the step's attempts: a retry after an ambiguous failure (the
+      // create went through, its answer did not) finds the issue instead of opening a second.
+      effectKey: `${this.run.id}:${step.id}`,
       tenantId: this.run.tenantId,
       runId: this.run.id,
       stepId: step.id,

@@ -10,6 +10,14 @@ export interface ToolCall {
   tool: ToolDef;
   args: Record<string, unknown>;
   idempotencyKey: string;
+  /**
+   * What the call's side effect is marked with at a vendor that has no idempotency keys of its own
+   * (the label of a Jira issue, the hidden marker in a GitHub body, a PagerDuty incident_key): the
+   * same for every attempt of one step, so an attempt after a failure whose effect happened anyway
+   * (the vendor acted, then answered 500 or went silent) finds it instead of acting again. The
+   * ledger, the relay and spans keep the attempt's own key. Defaults to the idempotency key.
+   */
+  effectKey?: string;
   tenantId: string;
   runId: string;
   stepId: string;
@@ -38,7 +46,15 @@ export type ToolOutcome =
     };
 
 /** Performs one call against the real system (a vendor API, a cluster's relay). */
-export type LiveCall = (call: { tool: string; args: Record<string, unknown>; idempotencyKey: string; signal: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
+export type LiveCall = (call: {
+  tool: string;
+  args: Record<string, unknown>;
+  idempotencyKey: string;
+  /** The step's mark at the vendor (see ToolCall.effectKey); absent, the idempotency key is the mark. */
+  effectKey?: string;
+  signal: AbortSignal;
+  timeoutMs?: number;
+}) => Promise<unknown>;
 
 /**
  * Where live calls go. `undefined` means the tool runs simulated for this tenant (its integration
@@ -212,7 +228,14 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
     const raw = await Promise.race([
       Promise.resolve(
         live
-          ? live({ tool: call.tool.id, args: parsedArgs as Record<string, unknown>, idempotencyKey: call.idempotencyKey, signal: controller.signal, timeoutMs: call.timeoutMs })
+          ? live({
+              tool: call.tool.id,
+              args: parsedArgs as Record<string, unknown>,
+              idempotencyKey: call.idempotencyKey,
+              effectKey: call.effectKey,
+              signal: controller.signal,
+              timeoutMs: call.timeoutMs,
+            })
           : call.tool.simulate(parsedArgs, {
           tenantId: call.tenantId,
           runId: call.runId,

@@ -25,7 +25,9 @@ export function liveBackends(env: Env, db: DB): LiveBackends {
       if (!settings) return undefined;
       const execute = createLiveExecutor(vendor, settings);
       return {
-        call: (c) => execute({ tool: c.tool, args: c.args, idempotencyKey: c.idempotencyKey, signal: c.signal }),
+        // The vendor integrations mark what they create with the key they get and look for it before
+        // creating: given the step's effect key, a later attempt of the step finds an earlier one's work.
+        call: (c) => execute({ tool: c.tool, args: c.args, idempotencyKey: c.effectKey ?? c.idempotencyKey, signal: c.signal }),
         secrets: settings.secrets,
       };
     },
