@@ -24,7 +24,7 @@ let errors: string[];
 /** The run left waiting for an approval: the "live run" of the screenshots. */
 let waitingRun: string;
 /** The run the change freeze stopped, and how it ended. */
-let frozen: { id: string; status: string };
+let frozen: { id: string; status: string; reason: string | null };
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -38,7 +38,7 @@ beforeAll(async () => {
   ]);
   waitingRun = await startRun(api, 'node-not-ready', { node: 'node-17', incident_id: 'PINC123' });
   const settled = await Promise.all([...started, waitingRun].map((id) => waitForRun(api, id, SETTLED)));
-  frozen = { id: started[3]!, status: settled[3]!.status };
+  frozen = { id: started[3]!, status: settled[3]!.status, reason: (settled[3] as { reason?: string | null }).reason ?? null };
   browser = await launchChromium();
 });
 
@@ -103,6 +103,10 @@ describe('every page (Chromium)', () => {
     await page.locator(`[data-testid="run-row"][data-run-id="${frozen.id}"]`).waitFor();
     const statuses = await byTestId('run-row').evaluateAll((rows) => rows.map((r) => r.querySelector('[data-status]')?.getAttribute('data-status')));
     expect(new Set(statuses)).toEqual(new Set([frozen.status]));
+    // The row says why it ended (in full on hover).
+    expect(frozen.reason).toMatch(/^Step \S+ (denied|failed): /);
+    const frozenReason = page.locator(`[data-testid="run-row"][data-run-id="${frozen.id}"] [data-testid="run-row-reason"]`);
+    expect(await frozenReason.getAttribute('title')).toBe(frozen.reason);
     await page.goto('/analytics?range=24h');
     expect(Number(await byTestId('kpi-runs').innerText())).toBeGreaterThanOrEqual(5);
     await byTestId('chart-runs').waitFor();

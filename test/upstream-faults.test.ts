@@ -175,8 +175,14 @@ describe('a vendor that answers 500', () => {
       ['node', 'succeeded', 1],
     ]);
     expect(run.steps[0]!.error).toMatch(/^Jira answered 500 to POST .*\/rest\/api\/3\/issue: scripted 500$/);
-    // `continue` means the failure does not decide the run's outcome: it ends succeeded.
+    // `continue` means the failure does not decide the run's outcome: it ends succeeded, and says
+    // which step it passed over, in the run's reason (lists, dashboard) and its last event.
     expect(run.status).toBe('succeeded');
+    expect(run.reason).toMatch(/^Succeeded with 1 failed step passed over \(on_failure: continue\): ticket failed \(Jira answered 500 to POST .*: scripted 500\)$/);
+    const last = (await events(u.t, run.id)).at(-1)!;
+    expect(last).toMatchObject({ type: 'run.succeeded', message: run.reason });
+    const listed = await json<{ items: { id: string; reason: string | null }[] }>(api(`/runs?runbook=${name}`, { key: u.t.keys.sre }));
+    expect(listed.items.find((r) => r.id === run.id)?.reason).toBe(run.reason);
     expect(creates(u)).toHaveLength(3);
     expect(u.fake.issues.size).toBe(0);
   });

@@ -106,7 +106,7 @@ export class RunEngine {
       }
       const step = run.steps[run.cursor];
       if (!step) {
-        await this.finish(run.outcome ?? 'succeeded', run.reason);
+        await this.finish(run.outcome ?? 'succeeded', run.reason ?? this.failuresPassedOver());
         continue;
       }
       const wake = await this.advanceStep(step);
@@ -500,6 +500,17 @@ export class RunEngine {
       return;
     }
     await this.finish(outcome, this.run.reason, events);
+  }
+
+  /**
+   * A run that reaches its end succeeds, but not silently over steps that failed with
+   * `on_failure: continue`: its reason names them, in lists, the run.succeeded event and the audit.
+   */
+  private failuresPassedOver(): string | undefined {
+    const failed = this.run.steps.filter((s) => s.status === 'failed' || s.status === 'denied');
+    if (failed.length === 0) return undefined;
+    const named = failed.map((s) => `${s.id} ${s.status}${s.error ? ` (${s.error.length > 200 ? `${s.error.slice(0, 200)}…` : s.error})` : ''}`);
+    return `Succeeded with ${failed.length} failed step${failed.length === 1 ? '' : 's'} passed over (on_failure: continue): ${named.join('; ')}`;
   }
 
   private skipRemaining(from: number): void {
