@@ -27,6 +27,7 @@ const sections = [];
 const section = (title, checks) => sections.push({ title, checks });
 
 const fail = (id, message, fix) => ({ id, status: 'fail', message, fix });
+const warn = (id, message, fix) => ({ id, status: 'warn', message, fix });
 const startHint = opts.local
   ? `start it: ${new URL(opts.url).port && new URL(opts.url).port !== '8787' ? `PORT=${new URL(opts.url).port} ` : ''}npm start (or point the doctor at where it listens: PORT=… or --url)`
   : 'check the URL; deploy with npm run build:web && npx wrangler deploy (docs/deploy.md)';
@@ -76,11 +77,22 @@ if (health.error || health.status !== 200) {
     else report = res.body;
   }
 }
-if (report) server.push(local.buildMigrationsCheck(local.migrationFiles(ROOT), report.migrations?.expected ?? [], opts.local));
+// Another tenant's admin gets that tenant's part only (integrations, relays): say so, and what to pass instead.
+const tenantOnly = report?.scope === 'tenant';
+if (tenantOnly) {
+  server.push(
+    warn(
+      'scope',
+      "the key is a tenant admin's, not the platform owner's: only its tenant's integrations and relays were checked, not the installation",
+      'pass the platform owner\'s key (the admin key POST /bootstrap or npm start made) to check bindings, secrets and migrations too',
+    ),
+  );
+}
+if (report && !tenantOnly) server.push(local.buildMigrationsCheck(local.migrationFiles(ROOT), report.migrations?.expected ?? [], opts.local));
 // Without the installation's report, local D1 is asked directly (wrangler takes a few seconds).
 else if (opts.local) server.push(await local.localMigrationsCheck(ROOT));
 section(`Server ${opts.url}`, server);
-if (report) section('Installation (GET /api/v1/doctor)', report.checks);
+if (report) section(tenantOnly ? "This key's tenant (GET /api/v1/doctor)" : 'Installation (GET /api/v1/doctor)', report.checks);
 
 const all = sections.flatMap((s) => s.checks);
 const summary = summarize(all);

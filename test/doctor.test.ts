@@ -33,7 +33,8 @@ describe('GET /doctor', () => {
     expect(report.checks.map((c) => c.id)).toEqual(
       expect.arrayContaining(['binding.DB', 'binding.RUNS', 'binding.AUDIT', 'binding.LIMITER', 'binding.CLUSTERS', 'binding.ASSETS', 'secret.AUDIT_HMAC_KEYS', 'secret.SESSION_SECRET', 'secret.SECRETS_KEY', 'secret.AUDIT_SIGNING_KEY', 'secret.METRICS_TOKEN', 'secret.BOOTSTRAP_TOKEN', 'migrations', 'llm.provider', 'otlp', 'integrations', 'clusters']),
     );
-    expect(report.migrations.applied).toEqual(report.migrations.expected);
+    expect(report.scope).toBe('installation');
+    expect(report.migrations!.applied).toEqual(report.migrations!.expected);
 
     // Any other host is a deployment, where the tests' pinned stub provider means agents call no model.
     const deployed = await json<DoctorReport>(api('/doctor', { key: t.keys.admin }));
@@ -49,6 +50,24 @@ describe('GET /doctor', () => {
     const text = await (await api('/doctor', { key: t.keys.admin })).text();
     for (const secret of secretValues(workerEnv)) expect(text.includes(secret), 'a secret value in the report').toBe(false);
     expect(text).not.toContain(t.keys.admin);
+  });
+
+  it('the admin of a tenant the platform owner created sees its own integrations and relays, nothing of the installation', async () => {
+    const owner = await newTenant();
+    const created = await api('/tenants', { method: 'POST', key: owner.keys.admin, json: { name: `doctor-guest-${Date.now()}` } });
+    expect(created.status).toBe(201);
+    const guest = (await created.json()) as { id: string; admin_key: string };
+    await registerCluster(workerEnv, makeDb(env.DB), { tenantId: guest.id, name: 'guest-eu', createdBy: 'test' });
+    const res = await exports.default.fetch(new Request('http://localhost:8787/api/v1/doctor', { headers: { authorization: `Bearer ${guest.admin_key}` } }));
+    expect(res.status).toBe(200);
+    const report = await json<DoctorReport>(res);
+    expect(report.scope).toBe('tenant');
+    expect(report.migrations).toBeUndefined();
+    expect(report.checks.map((c) => c.id).sort()).toEqual(['cluster.guest-eu', 'integrations']);
+    const text = JSON.stringify(report);
+    for (const name of ['SECRETS_KEY', 'AUDIT_HMAC_KEYS', 'AUDIT_SIGNING_KEY', 'SESSION_SECRET', 'LLM_PROVIDER', 'binding.', 'd1_migrations']) expect(text, name).not.toContain(name);
+    // The platform owner still gets the whole installation.
+    expect((await json<DoctorReport>(api('/doctor', { key: owner.keys.admin }))).scope).toBe('installation');
   });
 
   it('a missing or malformed secret fails with the command that sets it, without echoing the value', async () => {
@@ -98,7 +117,7 @@ describe('GET /doctor', () => {
     expect(put.status).toBe(200);
     const [check] = await integrationChecks(workerEnv, makeDb(env.DB), t.id, 3000);
     expect(check).toMatchObject({ id: 'integration.github', status: 'fail', fix: expect.stringContaining('POST /api/v1/integrations/github/test') });
-    const report = await runDoctor(workerEnv, t.id, DEPLOYED);
+    const report = await runDoctor(workerEnv, t.id, DEPLOYED, 'installation');
     expect(report.ok).toBe(false);
     expect(JSON.stringify(report)).not.toContain(token);
   }, 30_000);

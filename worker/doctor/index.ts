@@ -5,11 +5,20 @@ import { bindingChecks, llmCheck, otlpCheck, secretChecks } from './config-check
 import { EXPECTED_MIGRATIONS, appliedMigrations, migrationCheck, type MigrationState } from './migrations';
 import { clusterChecks, integrationChecks } from './tenant-checks';
 
+/**
+ * What a report covers. The platform owner sees the installation (bindings, secrets by name,
+ * migrations, the LLM provider, tracing) and their tenant; any other tenant's admin sees only their
+ * own tenant's live integrations and relays: how the installation is built is not theirs to read.
+ */
+export type DoctorScope = 'installation' | 'tenant';
+
 export interface DoctorReport {
   /** No check failed (warnings allowed). */
   ok: boolean;
+  scope: DoctorScope;
   checks: Check[];
-  migrations: MigrationState;
+  /** The installation's migrations (scope `installation` only). */
+  migrations?: MigrationState;
 }
 
 /** A check that threw is itself a failure, so one broken part never hides the rest of the report. */
@@ -23,10 +32,19 @@ async function guarded(id: string, fix: string, run: () => Promise<Check[]>): Pr
 
 /**
  * Everything `npm run doctor` asks the Worker: its bindings and secrets, the database's migrations,
- * the agents' provider, and for the calling tenant its live integrations and clusters.
+ * the agents' provider (scope `installation`), and for the calling tenant its live integrations and
+ * clusters.
  */
-export async function runDoctor(env: Env, tenantId: string, ctx: DoctorContext): Promise<DoctorReport> {
+export async function runDoctor(env: Env, tenantId: string, ctx: DoctorContext, scope: DoctorScope): Promise<DoctorReport> {
   const db = makeDb(env.DB);
+  const tenant = [
+    guarded('integrations', 'check the DB binding and SECRETS_KEY', () => integrationChecks(env, db, tenantId)),
+    guarded('clusters', 'check the DB and CLUSTERS bindings', () => clusterChecks(env, db, tenantId)),
+  ];
+  if (scope === 'tenant') {
+    const checks = (await Promise.all(tenant)).flat();
+    return { ok: !checks.some((c) => c.status === 'fail'), scope, checks };
+  }
   const migrations: MigrationState = { expected: [...EXPECTED_MIGRATIONS], applied: [] };
   const groups = await Promise.all([
     guarded('bindings', 'check wrangler.toml', () => bindingChecks(env)),
@@ -37,9 +55,8 @@ export async function runDoctor(env: Env, tenantId: string, ctx: DoctorContext):
       return [migrationCheck({ expected: EXPECTED_MIGRATIONS, applied }, ctx)];
     }),
     Promise.resolve([llmCheck(env, ctx), otlpCheck(env)]),
-    guarded('integrations', 'check the DB binding and SECRETS_KEY', () => integrationChecks(env, db, tenantId)),
-    guarded('clusters', 'check the DB and CLUSTERS bindings', () => clusterChecks(env, db, tenantId)),
+    ...tenant,
   ]);
   const checks = groups.flat();
-  return { ok: !checks.some((c) => c.status === 'fail'), checks, migrations };
+  return { ok: !checks.some((c) => c.status === 'fail'), scope, checks, migrations };
 }

@@ -732,8 +732,11 @@ export interface Schemas {
   DoctorReport: {
     /** No check failed (warnings allowed) */
     ok: boolean;
+    /** installation: the platform owner sees bindings, secrets (names), migrations, LLM and tracing too; tenant: another tenant's admin sees only its integrations and relays */
+    scope: "installation" | "tenant";
     checks: Schemas["DoctorCheck"][];
-    migrations: {
+    /** Scope installation only */
+    migrations?: {
       /** The D1 migrations this build of the Worker expects */
       expected: string[];
       /** What the database's d1_migrations table lists */
@@ -1367,7 +1370,7 @@ export interface Operations {
     };
     response: Schemas["RevokedCluster"];
   };
-  /** Check the installation: bindings, secrets (names only), migrations, LLM provider, this tenant's live integrations and relays */
+  /** Check the installation (platform owner: bindings, secrets by name, migrations, LLM provider) and this tenant's live integrations and relays */
   "GET /doctor": {
     response: Schemas["DoctorReport"];
   };
