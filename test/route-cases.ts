@@ -95,6 +95,7 @@ const newKey = async (f: Fixture) => (await createApiKey(makeDb(env.DB), { tenan
 export const CASES: Case[] = [
   { route: 'GET /me', allowed: from('viewer'), call: () => ({ path: '/me' }) },
   { route: 'POST /tenants', allowed: from('owner'), call: (f) => ({ path: '/tenants', method: 'POST', json: { name: f.fresh('matrix-tenant') } }) },
+  { route: 'POST /secrets/reseal', allowed: from('owner'), call: () => ({ path: '/secrets/reseal', method: 'POST' }) },
   { route: 'GET /keys', allowed: from('admin'), call: () => ({ path: '/keys' }) },
   { route: 'POST /keys', allowed: from('admin'), call: (f) => ({ path: '/keys', method: 'POST', json: { name: f.fresh('k'), role: 'viewer' } }) },
   { route: 'DELETE /keys/{id}', allowed: from('admin'), call: async (f) => ({ path: `/keys/${await newKey(f)}`, method: 'DELETE' }) },

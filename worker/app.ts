@@ -14,6 +14,7 @@ import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
 import { shadowRoutes } from './routes/shadow';
 import { evalRoutes } from './routes/evals';
+import { secretsRoutes } from './routes/secrets';
 import { sessionRoutes, tenantRoutes } from './routes/tenants';
 import { authRoutes } from './routes/auth';
 import { settingsRoutes } from './routes/settings';
@@ -78,6 +79,7 @@ export function buildApp() {
   api.use('*', rateLimit);
   mount(api, tenantRoutes);
   mount(api, settingsRoutes);
+  mount(api, secretsRoutes);
   mount(api, integrationRoutes);
   mount(api, runbookRoutes);
   mount(api, runRoutes);

@@ -29,6 +29,8 @@ export interface Env {
   AUDIT_SIGNING_KEY?: string;
   /** 32 bytes, base64: the AES-256-GCM key of stored credentials (worker/lib/secrets.ts). */
   SECRETS_KEY?: string;
+  /** The SECRETS_KEY before a rotation: opens what it sealed until POST /secrets/reseal has run. */
+  SECRETS_KEY_PREVIOUS?: string;
   /** One-time token that allows `POST /api/v1/bootstrap` to create the first tenant. */
   BOOTSTRAP_TOKEN?: string;
   /** Agents (worker/agents/config.ts): `stub` (default), `openai` (also any OpenAI-compatible base URL) or `anthropic`. */

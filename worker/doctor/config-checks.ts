@@ -72,6 +72,22 @@ export async function secretChecks(env: Env, ctx: DoctorContext): Promise<Check[
   if (!env.SECRETS_KEY) out.push(fail('secret.SECRETS_KEY', 'SECRETS_KEY is not set: integration credentials and OIDC client secrets cannot be stored', keyFix));
   else if (base64Bytes(env.SECRETS_KEY) !== 32) out.push(fail('secret.SECRETS_KEY', 'SECRETS_KEY does not decode to 32 bytes of base64', keyFix));
   else out.push(ok('secret.SECRETS_KEY', 'SECRETS_KEY is a 32-byte AES-256 key'));
+  if (env.SECRETS_KEY_PREVIOUS !== undefined) {
+    // A rotation in progress: both keys open stored secrets until they are all sealed with the new one.
+    if (base64Bytes(env.SECRETS_KEY_PREVIOUS) !== 32) {
+      out.push(fail('secret.SECRETS_KEY_PREVIOUS', 'SECRETS_KEY_PREVIOUS does not decode to 32 bytes of base64', `put the key SECRETS_KEY held before the rotation: ${setSecret(ctx, 'SECRETS_KEY_PREVIOUS', 'echo <the old key>')}`));
+    } else {
+      out.push(
+        warn(
+          'secret.SECRETS_KEY_PREVIOUS',
+          'SECRETS_KEY_PREVIOUS is set: a SECRETS_KEY rotation is under way (stored secrets sealed with either key open)',
+          ctx.local
+            ? 'POST /api/v1/secrets/reseal (platform owner), then delete SECRETS_KEY_PREVIOUS from .dev.vars and restart'
+            : 'POST /api/v1/secrets/reseal (platform owner) until it reports 0 unreadable, then npx wrangler secret delete SECRETS_KEY_PREVIOUS',
+        ),
+      );
+    }
+  }
   out.push(await signing(env, ctx));
   out.push(
     env.METRICS_TOKEN

@@ -104,6 +104,18 @@ export interface Schemas {
       burst?: number;
     };
   };
+  ResealReport: {
+    /** Stored secrets looked at (integration credentials and webhook secrets, cluster signing keys, OIDC client secrets) */
+    checked: number;
+    /** Sealed again with SECRETS_KEY: they opened only with SECRETS_KEY_PREVIOUS */
+    resealed: number;
+    /** Opened by neither key: their owners must enter them again. Empty: SECRETS_KEY_PREVIOUS can be deleted */
+    unreadable: Array<{
+      tenant_id: string;
+      what: string;
+      fix: string;
+    }>;
+  };
   Integration: {
     vendor: "github" | "jira" | "pagerduty" | "alertmanager" | "generic";
     mode: "simulated" | "live";
@@ -891,6 +903,10 @@ export interface Operations {
       };
     };
     response: Schemas["TenantSettings"];
+  };
+  /** After a SECRETS_KEY rotation (old key in SECRETS_KEY_PREVIOUS), seal every stored secret with the new key (platform owner only; safe to repeat) */
+  "POST /secrets/reseal": {
+    response: Schemas["ResealReport"];
   };
   /** Integration settings of every source (never secrets) */
   "GET /integrations": {
