@@ -29,6 +29,9 @@ async function plant(t: TestTenant) {
     json: { mode: 'live', base_url: 'https://jira.example.test', credentials: { email: 'bot@acme.test', api_token: secrets.jiraToken }, webhook_secret: secrets.webhookSecret },
   });
   expect(jira.status, await jira.clone().text()).toBe(200);
+  // A webhook secret changed since: the first one is still accepted during its overlap, so it is stored too.
+  const rotated = await api('/integrations/jira', { method: 'PUT', key: t.keys.admin, json: { webhook_secret: `${secrets.webhookSecret}-new` } });
+  expect(rotated.status, await rotated.clone().text()).toBe(200);
   const settings = await api('/settings', {
     method: 'PUT',
     key: t.keys.admin,
@@ -47,7 +50,7 @@ async function openAll(t: TestTenant) {
   const oidcEnc = (JSON.parse(settings!.settings) as { oidc: { client_secret_enc: string } }).oidc.client_secret_enc;
   return {
     jiraToken: ((await decryptedSettings(workerEnv, row))!.credentials as { api_token: string }).api_token,
-    webhookSecret: (await webhookSecrets(workerEnv, row))[0],
+    webhookSecrets: await webhookSecrets(workerEnv, row),
     oidcSecret: await decryptSecret(workerEnv, t.id, oidcEnc),
     clusterKey: await signingKeyOf(workerEnv, (await getCluster(db, t.id, 'rotate-eu'))!),
   };
@@ -64,7 +67,7 @@ describe('SECRETS_KEY rotation', () => {
     const t = await newTenant();
     const secrets = await plant(t);
     const before = await openAll(t);
-    expect(before).toMatchObject(secrets);
+    expect(before).toMatchObject({ jiraToken: secrets.jiraToken, oidcSecret: secrets.oidcSecret, webhookSecrets: [`${secrets.webhookSecret}-new`, secrets.webhookSecret] });
 
     // Rotate: the new key seals, the old one still opens.
     const oldKey = workerEnv.SECRETS_KEY!;
@@ -75,7 +78,7 @@ describe('SECRETS_KEY rotation', () => {
 
     const first = await reseal(t.keys.admin);
     expect(first.status, first.text).toBe(200);
-    expect(first.body.resealed).toBeGreaterThanOrEqual(4);
+    expect(first.body.resealed).toBeGreaterThanOrEqual(5);
     expect(first.body.checked).toBeGreaterThanOrEqual(first.body.resealed);
     expect(first.body.unreadable.filter((u) => u.tenant_id === t.id)).toEqual([]);
     for (const value of [...Object.values(secrets), oldKey, workerEnv.SECRETS_KEY!]) expect(first.text).not.toContain(value);
@@ -103,7 +106,14 @@ describe('SECRETS_KEY rotation', () => {
     const res = await reseal(t.keys.admin);
     expect(res.status, res.text).toBe(200);
     const mine = res.body.unreadable.filter((u) => u.tenant_id === t.id);
-    expect(mine.map((u) => u.what).sort()).toEqual(['cluster rotate-eu signing key', 'integration jira credentials', 'integration jira webhook secret', 'oidc client secret']);
+    expect(mine.map((u) => u.what).sort()).toEqual([
+      'cluster rotate-eu signing key',
+      'integration jira credentials',
+      'integration jira previous webhook secret',
+      'integration jira webhook secret',
+      'oidc client secret',
+    ]);
+    expect(mine.find((u) => u.what === 'integration jira previous webhook secret')?.fix).toMatch(/^none needed: it stops being accepted at \d{4}-/);
     expect(mine.find((u) => u.what === 'integration jira credentials')?.fix).toBe('PUT /api/v1/integrations/jira with the credentials again');
     expect(res.body.resealed).toBe(0);
   });

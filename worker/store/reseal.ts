@@ -39,19 +39,28 @@ export async function resealAll(env: SecretsEnv & { DB: D1Database }, db: DB): P
     .select()
     .from(integrations)
     .where(or(isNotNull(integrations.credentialsEnc), isNotNull(integrations.webhookSecretEnc), isNotNull(integrations.previousWebhookSecretEnc)));
+  const now = Date.now();
   for (const row of ints) {
+    // A webhook secret replaced earlier is accepted only until its overlap ends; after that it is dead weight.
+    const previousLive = row.previousSecretExpiresAt !== null && Date.parse(row.previousSecretExpiresAt) > now;
     const columns = [
-      ['credentials', integrations.credentialsEnc, row.credentialsEnc, 'credentialsEnc'],
-      ['webhook secret', integrations.webhookSecretEnc, row.webhookSecretEnc, 'webhookSecretEnc'],
-      ['previous webhook secret', integrations.previousWebhookSecretEnc, row.previousWebhookSecretEnc, 'previousWebhookSecretEnc'],
+      ['credentials', integrations.credentialsEnc, row.credentialsEnc, 'credentialsEnc', `PUT /api/v1/integrations/${row.vendor} with the credentials again`],
+      ['webhook secret', integrations.webhookSecretEnc, row.webhookSecretEnc, 'webhookSecretEnc', `PUT /api/v1/integrations/${row.vendor} with the webhook secret again`],
+      [
+        'previous webhook secret',
+        integrations.previousWebhookSecretEnc,
+        previousLive ? row.previousWebhookSecretEnc : null,
+        'previousWebhookSecretEnc',
+        `none needed: it stops being accepted at ${row.previousSecretExpiresAt}`,
+      ],
     ] as const;
-    for (const [label, column, value, field] of columns) {
+    for (const [label, column, value, field, fix] of columns) {
       if (!value) continue;
       found.push({
         tenant_id: row.tenantId,
         what: `integration ${row.vendor} ${label}`,
         value,
-        fix: `PUT /api/v1/integrations/${row.vendor} with the ${label} again`,
+        fix,
         write: async (next) =>
           void (await db
             .update(integrations)
