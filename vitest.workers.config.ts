@@ -29,6 +29,9 @@ export default defineConfig(async () => {
     test: {
       name: 'workers',
       include: ['test/**/*.test.ts'],
+      // Tests assert behaviour, not speed: the slowest without a timeout of their own take ~3.5 s
+      // here, and vitest's 5 s default would turn a slower CI machine into a failure.
+      testTimeout: 20_000,
       setupFiles: ['./test/setup.ts'],
     },
   };
