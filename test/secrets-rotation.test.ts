@@ -118,6 +118,19 @@ describe('SECRETS_KEY rotation', () => {
     expect(res.body.resealed).toBe(0);
   });
 
+  it('a malformed key is the installation\'s problem: the reseal answers 503 naming it, and changes nothing', async () => {
+    const t = await newTenant();
+    await plant(t);
+    const stored = () => env.DB.prepare('SELECT credentials_enc FROM integrations WHERE tenant_id = ?').bind(t.id).first<{ credentials_enc: string }>();
+    const before = await stored();
+    setEnv({ SECRETS_KEY: newKey(), SECRETS_KEY_PREVIOUS: 'c2hvcnQ=' });
+    const res = await reseal(t.keys.admin);
+    expect(res.status, res.text).toBe(503);
+    expect(res.text).toContain('SECRETS_KEY_PREVIOUS must be 32 bytes');
+    expect(res.text).not.toContain('c2hvcnQ=');
+    expect(await stored()).toEqual(before);
+  });
+
   it('only the platform owner may reseal: 403 for the admin of a tenant the owner created, and for other roles', async () => {
     const owner = await newTenant();
     const created = await api('/tenants', { method: 'POST', key: owner.keys.admin, json: { name: `reseal-guest-${rnd().slice(0, 8)}` } });

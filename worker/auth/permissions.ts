@@ -20,6 +20,11 @@ export async function requireManage(c: Context<AppEnv>, action: string): Promise
   }
 }
 
+/** Installation-wide actions (creating tenants, resealing stored secrets) are the platform owner's alone. */
+export function requirePlatformOwner(c: Context<AppEnv>, action: string): void {
+  if (!c.get('principal').platformOwner) throw new ApiError('forbidden', `Only the platform owner may ${action}`);
+}
+
 /** Nobody hands out more power than they hold: a key's role may not be above its creator's. */
 export function requireGrantable(callerRole: Role, granted: Role): void {
   if (!atLeast(callerRole, granted)) {

@@ -37,26 +37,25 @@ async function guarded(id: string, fix: string, run: () => Promise<Check[]>): Pr
  */
 export async function runDoctor(env: Env, tenantId: string, ctx: DoctorContext, scope: DoctorScope): Promise<DoctorReport> {
   const db = makeDb(env.DB);
-  const tenant = [
+  const migrations: MigrationState = { expected: [...EXPECTED_MIGRATIONS], applied: [] };
+  const installation =
+    scope === 'installation'
+      ? [
+          guarded('bindings', 'check wrangler.toml', () => bindingChecks(env)),
+          guarded('secrets', 'check the Worker\'s secrets', () => secretChecks(env, ctx)),
+          guarded('migrations', 'check the DB binding', async () => {
+            const applied = await appliedMigrations(env.DB);
+            migrations.applied = applied ?? [];
+            return [migrationCheck({ expected: EXPECTED_MIGRATIONS, applied }, ctx)];
+          }),
+          Promise.resolve([llmCheck(env, ctx), otlpCheck(env)]),
+        ]
+      : [];
+  const groups = await Promise.all([
+    ...installation,
     guarded('integrations', 'check the DB binding and SECRETS_KEY', () => integrationChecks(env, db, tenantId)),
     guarded('clusters', 'check the DB and CLUSTERS bindings', () => clusterChecks(env, db, tenantId)),
-  ];
-  if (scope === 'tenant') {
-    const checks = (await Promise.all(tenant)).flat();
-    return { ok: !checks.some((c) => c.status === 'fail'), scope, checks };
-  }
-  const migrations: MigrationState = { expected: [...EXPECTED_MIGRATIONS], applied: [] };
-  const groups = await Promise.all([
-    guarded('bindings', 'check wrangler.toml', () => bindingChecks(env)),
-    guarded('secrets', 'check the Worker\'s secrets', () => secretChecks(env, ctx)),
-    guarded('migrations', 'check the DB binding', async () => {
-      const applied = await appliedMigrations(env.DB);
-      migrations.applied = applied ?? [];
-      return [migrationCheck({ expected: EXPECTED_MIGRATIONS, applied }, ctx)];
-    }),
-    Promise.resolve([llmCheck(env, ctx), otlpCheck(env)]),
-    ...tenant,
   ]);
   const checks = groups.flat();
-  return { ok: !checks.some((c) => c.status === 'fail'), scope, checks, migrations };
+  return { ok: !checks.some((c) => c.status === 'fail'), scope, checks, ...(scope === 'installation' ? { migrations } : {}) };
 }

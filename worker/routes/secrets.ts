@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { audit, route, router } from '../api/route';
+import { requirePlatformOwner } from '../auth/permissions';
 import { makeDb } from '../db/client';
 import { ApiError } from '../lib/errors';
 import { resealAll } from '../store/reseal';
@@ -24,8 +25,7 @@ export const secretsRoutes = router().openapi(
     response: ResealSchema,
   }),
   async (c) => {
-    const p = c.get('principal');
-    if (!p.platformOwner) throw new ApiError('forbidden', 'Only the platform owner may reseal the installation\'s stored secrets');
+    requirePlatformOwner(c, "reseal the installation's stored secrets");
     if (!c.env.SECRETS_KEY) throw new ApiError('unavailable', 'SECRETS_KEY is not set: there is no key to seal with');
     const report = await resealAll(c.env, makeDb(c.env.DB));
     await audit(c, {

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createApiKey, listApiKeys, MAX_ROTATION_GRACE_MS, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../auth/keys';
-import { requireManage, requireGrantable } from '../auth/permissions';
+import { requireManage, requireGrantable, requirePlatformOwner } from '../auth/permissions';
 import { isRefusal, principalForKey } from '../auth/principal';
 import { clearSessionCookie, openSession, revokeSession, SESSION_COOKIE, setSessionCookie, verifySessionToken } from '../auth/session';
 import { audit, route, router } from '../api/route';
@@ -81,7 +81,7 @@ export const tenantRoutes = router()
     route({ method: 'post', path: '/tenants', summary: 'Create a tenant (platform owner only)', tags: ['tenants'], body: z.object({ name: z.string().min(1).max(100) }).strict(), response: TenantCreated, status: 201 }),
     async (c) => {
       const p = c.get('principal');
-      if (!p.platformOwner) throw new ApiError('forbidden', 'Only the platform owner may create tenants');
+      requirePlatformOwner(c, 'create tenants');
       const { name } = c.req.valid('json');
       const tenant = await createTenant(makeDb(c.env.DB), { name, createdBy: p.keyId });
       await auditAppend(c.env, tenant.id, [{ actor: p.actor, action: 'tenant.created', resource: { type: 'tenant', id: tenant.id }, data: { name, by_tenant: p.tenantId } }]);

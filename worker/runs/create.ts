@@ -7,7 +7,7 @@ import { activePolicy } from '../store/policies';
 import { RUNS_PER_HOUR_PREFIX, reserveRunSlot } from '../policy/usage';
 import { runs, shadowExpectations } from '../db/schema';
 import { and, eq } from 'drizzle-orm';
-import { runRow } from './mirror';
+import { runExists, runRow } from './mirror';
 import { shadowHook } from '../shadow/hook';
 import { tenantHasLive } from '../store/integrations';
 import { tenantHasClusters } from '../clusters/store';
@@ -57,9 +57,8 @@ export async function createRun(env: Env, db: DB, principal: Principal, req: Cre
     ...(idempotencyKey === undefined ? {} : { requestHash: await sha256Hex(canonicalJson(req)) }),
   };
   if (idempotencyKey !== undefined) {
-    const [existing] = await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, principal.tenantId), eq(runs.id, id))).limit(1);
     // A retry: its run exists (and its expectation is stored); the run object tells retry from reuse.
-    if (existing) return startRun(env, db, principal, start);
+    if (await runExists(db, principal.tenantId, id)) return startRun(env, db, principal, start);
   }
   // Requests racing with one key: one stores the expectation, the run object takes one run. (Two
   // *different* shadow requests racing so may leave the run with the other's expectation; the
@@ -181,7 +180,7 @@ export async function admitRun(db: DB, run: RunState): Promise<void> {
   if (maxPerHour !== undefined && !run.refused) {
     const reserved = await reserveRunSlot(db, runRow(run), maxPerHour, Date.now());
     // Resumed after a crash that came after the slot was taken: the row is this run's own.
-    const taken = !reserved && (await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, run.tenantId), eq(runs.id, run.id))).limit(1)).length > 0;
+    const taken = !reserved && (await runExists(db, run.tenantId, run.id));
     if (!reserved && !taken) {
       run.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
       run.reason = run.refused;

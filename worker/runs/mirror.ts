@@ -1,7 +1,13 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { DB } from '../db/client';
 import { runSteps, runs } from '../db/schema';
 import type { RunState, StepState } from './types';
+
+/** Whether the tenant has a run with this id in D1 (a run of another tenant is not found). */
+export async function runExists(db: DB, tenantId: string, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.id, id))).limit(1);
+  return row !== undefined;
+}
 
 /** The D1 row of a run. */
 export function runRow(run: RunState, now = new Date().toISOString()) {

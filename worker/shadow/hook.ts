@@ -1,9 +1,8 @@
-import { and, eq } from 'drizzle-orm';
 import type { DB } from '../db/client';
-import { runs } from '../db/schema';
 import type { Env } from '../env';
 import { ApiError } from '../lib/errors';
 import { runStub } from '../runs/create';
+import { runExists } from '../runs/mirror';
 import { TERMINAL_RUN, type RunMode, type RunView } from '../runs/types';
 import type { ExpectedStep } from './align';
 import { expectedFromRun, expectedPlanProblems, type ShadowExpectation } from './expectation';
@@ -26,8 +25,7 @@ function checkExpected(expected: readonly ExpectedStep[]): void {
 }
 
 async function referencePlan(env: Env, db: DB, tenantId: string, runId: string): Promise<ExpectedStep[]> {
-  const [row] = await db.select({ id: runs.id }).from(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.id, runId))).limit(1);
-  if (!row) throw invalid('reference_run', `no run "${runId}"`);
+  if (!(await runExists(db, tenantId, runId))) throw invalid('reference_run', `no run "${runId}"`);
   // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
   const view = (await runStub(env, tenantId, runId).view()) as unknown as RunView | null;
   if (!view) throw invalid('reference_run', `no run "${runId}"`);

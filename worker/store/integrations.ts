@@ -41,8 +41,13 @@ export interface IntegrationView {
 
 type Row = typeof integrations.$inferSelect;
 
+/** The webhook secret replaced last is still accepted (its overlap has not ended). */
+export function previousSecretLive(row: Pick<Row, 'previousWebhookSecretEnc' | 'previousSecretExpiresAt'>, now = Date.now()): boolean {
+  return Boolean(row.previousWebhookSecretEnc) && row.previousSecretExpiresAt !== null && Date.parse(row.previousSecretExpiresAt) > now;
+}
+
 export function viewOf(origin: string, tenantId: string, vendor: Source, row: Row | undefined, now = Date.now()): IntegrationView {
-  const prevValid = row?.previousSecretExpiresAt && Date.parse(row.previousSecretExpiresAt) > now ? row.previousSecretExpiresAt : null;
+  const prevValid = row && previousSecretLive(row, now) ? row.previousSecretExpiresAt : null;
   return {
     vendor,
     mode: row?.mode ?? 'simulated',
@@ -130,7 +135,7 @@ export async function decryptedSettings(env: Env, row: Row): Promise<{ base_url?
 export async function webhookSecrets(env: Env, row: Row, now = Date.now()): Promise<string[]> {
   const out: string[] = [];
   if (row.webhookSecretEnc) out.push(await decryptSecret(env, row.tenantId, row.webhookSecretEnc));
-  if (row.previousWebhookSecretEnc && row.previousSecretExpiresAt && Date.parse(row.previousSecretExpiresAt) > now) {
+  if (row.previousWebhookSecretEnc && previousSecretLive(row, now)) {
     out.push(await decryptSecret(env, row.tenantId, row.previousWebhookSecretEnc));
   }
   return out;

@@ -1,7 +1,9 @@
 import { and, eq, isNotNull, isNull, or } from 'drizzle-orm';
 import type { DB } from '../db/client';
 import { clusters, integrations } from '../db/schema';
+import { ApiError } from '../lib/errors';
 import { resealSecret, type SecretsEnv } from '../lib/secrets';
+import { previousSecretLive } from './integrations';
 
 /** Where a stored secret lives, as the reseal report names it (never its value). */
 export interface SecretPlace {
@@ -39,10 +41,9 @@ export async function resealAll(env: SecretsEnv & { DB: D1Database }, db: DB): P
     .select()
     .from(integrations)
     .where(or(isNotNull(integrations.credentialsEnc), isNotNull(integrations.webhookSecretEnc), isNotNull(integrations.previousWebhookSecretEnc)));
-  const now = Date.now();
   for (const row of ints) {
     // A webhook secret replaced earlier is accepted only until its overlap ends; after that it is dead weight.
-    const previousLive = row.previousSecretExpiresAt !== null && Date.parse(row.previousSecretExpiresAt) > now;
+    const previousLive = previousSecretLive(row);
     const columns = [
       ['credentials', integrations.credentialsEnc, row.credentialsEnc, 'credentialsEnc', `PUT /api/v1/integrations/${row.vendor} with the credentials again`],
       ['webhook secret', integrations.webhookSecretEnc, row.webhookSecretEnc, 'webhookSecretEnc', `PUT /api/v1/integrations/${row.vendor} with the webhook secret again`],
@@ -113,7 +114,10 @@ export async function resealAll(env: SecretsEnv & { DB: D1Database }, db: DB): P
     let next: string | undefined;
     try {
       next = await resealSecret(env, secret.tenant_id, secret.value);
-    } catch {
+    } catch (err) {
+      // A key that is not a key (malformed SECRETS_KEY or SECRETS_KEY_PREVIOUS) is the installation's
+      // problem, said once as such, not every stored secret reported as lost.
+      if (err instanceof ApiError) throw err;
       report.unreadable.push({ tenant_id: secret.tenant_id, what: secret.what, fix: secret.fix });
       continue;
     }

@@ -2,9 +2,9 @@
  * Idempotency keys for a form that starts something (POST /runs). Sending the same request again
  * — after a network error, a timeout, a 5xx, a double click — reuses the key, so the server answers
  * with the run the first one made instead of starting a second; changing what is sent takes a new
- * key (the server refuses a key reused for a different request with 409).
+ * key (the server refuses a key reused for a different request with 409). `randomBytes(n)` gives n
+ * random bytes: the browser's CSPRNG unless a test says otherwise.
  */
-/** `randomBytes(n)` gives n random bytes (the browser's CSPRNG unless a test says otherwise). */
 export function submissionKeys(randomBytes: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n))) {
   let last: { request: string; key: string } | undefined;
   return {
