@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig(async () => {
   // Migrations are read here, in Node, and applied inside workerd by test/setup.ts,
   // so the tests run against exactly the SQL that `wrangler d1 migrations apply` uses.
-  const migrations = await readD1Migrations(path.join(__dirname, 'migrations'));
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
     plugins: [
       cloudflareTest({
@@ -26,6 +26,9 @@ export default defineConfig(async () => {
         },
       }),
     ],
+    // The Worker is bundled with wrangler.toml's `[alias]` (cross-fetch → the platform's fetch), which
+    // the test integration does not read: without it the tests would run pdjs over node-fetch.
+    resolve: { alias: { 'cross-fetch': path.join(import.meta.dirname, 'worker/integrations/cross-fetch-shim.ts') } },
     test: {
       name: 'workers',
       include: ['test/**/*.test.ts'],

@@ -255,7 +255,7 @@ export class FakeOidcIssuer {
 
   /**
    * Routes the isolate's `fetch` for this issuer's origin to the fake and leaves every other
-   * origin alone; returns the undo. Inside @cloudflare/vitest-pool-workers the Worker under test
+   * origin alone; returns the undo. Inside @cloudflare/vitest-plugin the Worker under test
    * runs in the test's isolate (`exports.default.fetch`), so its outbound calls see this too.
    */
   install(): () => void {
