@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadAgentConfig } from './config';
+import { describeAgentConfig, loadAgentConfig } from './config';
 import { AgentError } from './errors';
 
 function configError(env: Parameters<typeof loadAgentConfig>[0]): AgentError {
@@ -66,5 +66,19 @@ describe('agent configuration from the environment', () => {
   it('never puts a key in an error message', () => {
     const err = configError({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-secret-value-123', LLM_TIMEOUT_MS: 'x' });
     expect(err.message).not.toContain('sk-secret-value-123');
+  });
+});
+
+describe('describeAgentConfig (what npm start prints)', () => {
+  it('names provider, model and endpoint, never the key or credentials in the URL', () => {
+    expect(describeAgentConfig({})).toEqual({ provider: 'stub', model: 'stub' });
+    const openai = describeAgentConfig({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-secret', OPENAI_BASE_URL: 'http://user:pw@127.0.0.1:9/v1/', LLM_MODEL: 'm' });
+    expect(openai).toEqual({ provider: 'openai', model: 'm', endpoint: 'http://127.0.0.1:9/v1' });
+    expect(JSON.stringify(openai)).not.toMatch(/sk-secret|pw/);
+  });
+
+  it('says why a configuration does not load instead of throwing', () => {
+    expect(describeAgentConfig({ LLM_PROVIDER: 'openai' })).toEqual({ provider: 'openai', problem: expect.stringMatching(/needs OPENAI_API_KEY/) });
+    expect(describeAgentConfig({ LLM_PROVIDER: 'gemini' })).toEqual({ provider: 'gemini', problem: expect.stringMatching(/must be one of stub, openai, anthropic/) });
   });
 });

@@ -130,3 +130,27 @@ function outputMode(raw: string | undefined): { outputMode?: 'tool' | 'json_sche
   if (mode === 'tool' || mode === 'json_schema') return { outputMode: mode };
   throw configError(`ANTHROPIC_OUTPUT_MODE must be auto, tool or json_schema; got "${raw}"`);
 }
+
+/** What the agents use, said for people (`npm start`): provider, model and endpoint, or why it does not load. */
+export interface AgentConfigSummary {
+  provider: string;
+  model?: string;
+  /** The provider's base URL without any credentials in it. */
+  endpoint?: string;
+  /** Why the configuration does not load: runs would fail with this reason. */
+  problem?: string;
+}
+
+export function describeAgentConfig(env: AgentSettings): AgentConfigSummary {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig(env);
+  } catch (err) {
+    if (!(err instanceof AgentError)) throw err;
+    return { provider: (env.LLM_PROVIDER ?? '').trim() || 'stub', problem: err.message };
+  }
+  if (config.provider === 'stub') return { provider: 'stub', model: 'stub' };
+  const url = new URL(config.baseURL);
+  url.username = url.password = '';
+  return { provider: config.provider, model: config.model, endpoint: url.toString().replace(/\/+$/, '') };
+}

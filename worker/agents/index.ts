@@ -1,5 +1,5 @@
 // The agents layer (DESIGN §6): providers, the three agents, their traces. The run engine needs only these.
-export { loadAgentConfig, type AgentConfig, type AgentSettings } from './config';
+export { describeAgentConfig, loadAgentConfig, type AgentConfig, type AgentConfigSummary, type AgentSettings } from './config';
 export { AgentError, type AgentErrorCode } from './errors';
 export { createProvider, type Provider, type ProviderName, type StructuredRequest, type StructuredResult, type Usage } from './provider';
 export { priceFor, costOf, VENDOR_PRICES, type Price, type PriceTable } from './pricing';

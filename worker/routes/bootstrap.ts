@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
-import { createApiKey } from '../auth/keys';
+import { describeAgentConfig } from '../agents/config';
+import { ADMIN_KEY_RULE, createApiKey } from '../auth/keys';
 import { route, router } from '../api/route';
 import { auditAppend } from '../audit/append';
 import { makeDb } from '../db/client';
@@ -13,7 +14,7 @@ import { SAMPLE_RUNBOOKS } from '../../runbooks';
 
 const BootstrapBody = z
   .object({
-    admin_key: z.string().regex(/^ark_[a-z0-9]{20,100}$/i, 'must look like ark_ followed by 20–100 letters or digits'),
+    admin_key: z.string().regex(ADMIN_KEY_RULE.pattern, ADMIN_KEY_RULE.message),
     tenant_name: z.string().min(1).max(100).default('demo'),
     samples: z.boolean().default(true),
     /** Create the first tenant if there is none; never add the key to an existing installation. */
@@ -34,7 +35,15 @@ export const bootstrapRoutes = router().openapi(
     tags: ['meta'],
     auth: false,
     body: BootstrapBody,
-    response: z.object({ tenant_id: z.string(), created: z.boolean(), key_added: z.boolean(), runbooks: z.array(z.string()) }),
+    response: z.object({
+      tenant_id: z.string(),
+      created: z.boolean(),
+      key_added: z.boolean(),
+      runbooks: z.array(z.string()),
+      agents: z
+        .object({ provider: z.string(), model: z.string().optional(), endpoint: z.string().optional(), problem: z.string().optional() })
+        .describe('What the agents of this installation use (from its variables), or why that configuration does not load'),
+    }),
   }),
   async (c) => {
     const token = c.req.header('x-bootstrap-token') ?? '';
@@ -72,7 +81,7 @@ export const bootstrapRoutes = router().openapi(
         }
       }
     }
-    return c.json({ tenant_id: tenantId, created, key_added: keyAdded, runbooks: seeded }, 200);
+    return c.json({ tenant_id: tenantId, created, key_added: keyAdded, runbooks: seeded, agents: describeAgentConfig(c.env) }, 200);
   },
 );
 
