@@ -186,6 +186,7 @@ export const CASES: Case[] = [
 export const PUBLIC = new Set([
   'GET /healthz',
   'POST /session',
+  'GET /session',
   'DELETE /session',
   'POST /bootstrap',
   'GET /auth/oidc/{tenant}/login',

@@ -95,6 +95,20 @@ describe('tenancy and keys', () => {
     expect((await json<{ key: { role: string } }>(me)).key.role).toBe('sre');
     expect((await api('/me', { headers: { cookie: 'arb_session=forged.token.value' } })).status).toBe(401);
   });
+
+  it('GET /session answers 200 signed in or not (a signed-out page load is no error); a dead cookie is cleared', async () => {
+    const t = await newTenant();
+    expect(await json(api('/session'))).toEqual({ signed_in: false });
+    const cookie = (await api('/session', { method: 'POST', json: { key: t.keys.operator } })).headers.get('set-cookie')!.split(';')[0]!;
+    const state = await json<{ signed_in: boolean; me?: { tenant: { id: string }; key: { role: string } } }>(api('/session', { headers: { cookie } }));
+    expect(state).toMatchObject({ signed_in: true, me: { tenant: { id: t.id }, key: { role: 'operator' } } });
+    const forged = await api('/session', { headers: { cookie: 'arb_session=forged.token.value' } });
+    expect(forged.status).toBe(200);
+    expect(await json(forged)).toMatchObject({ signed_in: false, reason: expect.stringMatching(/invalid or expired/) });
+    expect(forged.headers.get('set-cookie')).toMatch(/arb_session=;/);
+    await api('/session', { method: 'DELETE', headers: { cookie } });
+    expect(await json(api('/session', { headers: { cookie } }))).toMatchObject({ signed_in: false });
+  });
 });
 
 describe('bad input gets a clear 4xx naming the field', () => {

@@ -1,9 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { makeDb } from '../db/client';
 import type { AppEnv, Principal, Role } from '../env';
 import { ApiError } from '../lib/errors';
 import { isRefusal, principalForKey, principalForSession } from './principal';
+import type { Refusal } from './principal';
 import { atLeast } from './roles';
 import { SESSION_COOKIE, verifySessionToken } from './session';
 
@@ -22,17 +23,23 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (isRefusal(found)) throw new ApiError('unauthorized', found.reason);
     principal = found;
   } else {
-    const cookie = getCookie(c, SESSION_COOKIE);
-    if (!cookie) throw new ApiError('unauthorized', 'Sign in, or send an API key (Authorization: Bearer ark_…)');
-    const named = await verifySessionToken(c.env, cookie);
-    if (!named) throw new ApiError('unauthorized', 'Session cookie is invalid or expired; sign in again');
-    const found = await principalForSession(db, named.tenantId, named.sessionId);
+    const found = await sessionPrincipal(c);
+    if (!found) throw new ApiError('unauthorized', 'Sign in, or send an API key (Authorization: Bearer ark_…)');
     if (isRefusal(found)) throw new ApiError('unauthorized', found.reason);
     principal = found;
   }
   c.set('principal', principal);
   await next();
 };
+
+/** The person the request's session cookie names; undefined without a cookie, a refusal for a bad one. */
+export async function sessionPrincipal(c: Context<AppEnv>): Promise<Principal | Refusal | undefined> {
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (!cookie) return undefined;
+  const named = await verifySessionToken(c.env, cookie);
+  if (!named) return { reason: 'Session cookie is invalid or expired; sign in again' };
+  return principalForSession(makeDb(c.env.DB), named.tenantId, named.sessionId);
+}
 
 /** Throws 403 unless the caller's role is at least `min`. */
 export function requireRole(principal: Principal, min: Role, action: string): void {

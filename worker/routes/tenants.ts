@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createApiKey, listApiKeys, MAX_ROTATION_GRACE_MS, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../auth/keys';
 import { requireManage, requireGrantable, requirePlatformOwner } from '../auth/permissions';
+import { sessionPrincipal } from '../auth/middleware';
 import { isRefusal, principalForKey } from '../auth/principal';
 import { clearSessionCookie, openSession, revokeSession, SESSION_COOKIE, setSessionCookie, verifySessionToken } from '../auth/session';
 import { audit, route, router } from '../api/route';
@@ -29,6 +30,14 @@ const Me = z
       .describe('Present for people signed in with OIDC'),
   })
   .openapi('Me');
+
+const SessionState = z
+  .object({
+    signed_in: z.boolean(),
+    me: Me.optional().describe('Present when signed_in'),
+    reason: z.string().optional().describe('Why a cookie the browser sent no longer signs it in'),
+  })
+  .openapi('SessionState');
 
 function me(p: Principal): z.infer<typeof Me> {
   return {
@@ -161,6 +170,25 @@ export const sessionRoutes = router()
         { actor: found.actor, action: 'session.login', resource: { type: 'session', id: ticket.id }, data: { method: 'api_key', key_id: found.keyId, expires_at: ticket.expiresAt } },
       ]);
       return c.json(me({ ...found, session: { id: ticket.id, kind: 'api_key', expiresAt: ticket.expiresAt } }), 200);
+    },
+  )
+  .openapi(
+    route({
+      method: 'get',
+      path: '/session',
+      summary: 'Whether this browser is signed in, and as whom (200 either way, so a signed-out page load logs no error)',
+      tags: ['session'],
+      auth: false,
+      response: SessionState,
+    }),
+    async (c) => {
+      const found = await sessionPrincipal(c);
+      if (!found || isRefusal(found)) {
+        // A cookie that no longer names a live session is cleared, as sign-out would.
+        if (found) clearSessionCookie(c);
+        return c.json({ signed_in: false, ...(found ? { reason: found.reason } : {}) }, 200);
+      }
+      return c.json({ signed_in: true, me: me(found) }, 200);
     },
   )
   .openapi(route({ method: 'delete', path: '/session', summary: 'Sign out: ends the session and clears the cookie', tags: ['session'], auth: false, response: z.object({ ok: z.boolean() }) }), async (c) => {

@@ -44,6 +44,12 @@ export interface Schemas {
       groups: string[];
     };
   };
+  SessionState: {
+    signed_in: boolean;
+    me?: Schemas["Me"] & unknown;
+    /** Why a cookie the browser sent no longer signs it in */
+    reason?: string;
+  };
   WebhookDelivery: {
     delivery: string;
     /** True when this delivery id was received before: nothing new was started */
@@ -773,6 +779,10 @@ export interface Operations {
     response: {
       ok: boolean;
     };
+  };
+  /** Whether this browser is signed in, and as whom (200 either way, so a signed-out page load logs no error) */
+  "GET /session": {
+    response: Schemas["SessionState"];
   };
   /** Sign in with an API key (sets an HttpOnly session cookie) */
   "POST /session": {

@@ -86,6 +86,11 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
     signIn: (key: string) => request('POST /session', { body: { key } }),
     signOut: () => request('DELETE /session'),
     me: () => request('GET /me'),
+    /** The browser's session, or null when signed out (answered 200 either way: no console error). */
+    session: async () => {
+      const state = await request('GET /session');
+      return state.signed_in && state.me ? state.me : null;
+    },
 
     listRunbooks: (archived = false) => request('GET /runbooks', { query: archived ? { archived: 'true' } : {} }),
     getRunbook: async (name: string, version?: number) => (await request('GET /runbooks/{id}', { path: { id: name }, query: { version } })) as unknown as RunbookDetail,
