@@ -832,6 +832,13 @@ export interface Operations {
       created: boolean;
       key_added: boolean;
       runbooks: string[];
+      /** What the agents of this installation use (from its variables), or why that configuration does not load */
+      agents: {
+        provider: string;
+        model?: string;
+        endpoint?: string;
+        problem?: string;
+      };
     };
   };
   /** Receive a webhook (GitHub, PagerDuty v3, Alertmanager, generic HMAC); matching runbook triggers start runs */
