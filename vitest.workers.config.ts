@@ -26,9 +26,6 @@ export default defineConfig(async () => {
         },
       }),
     ],
-    // The Worker is bundled with wrangler.toml's `[alias]` (cross-fetch → the platform's fetch), which
-    // the test integration does not read: without it the tests would run pdjs over node-fetch.
-    resolve: { alias: { 'cross-fetch': path.join(import.meta.dirname, 'worker/integrations/cross-fetch-shim.ts') } },
     test: {
       name: 'workers',
       include: ['test/**/*.test.ts'],
