@@ -4,7 +4,7 @@
  * `GET /api/v1/clusters/{name}/connect` with `Authorization: Bearer <cluster token>`.
  *
  * Both sides import this module, so it holds only zod schemas, types and WebCrypto (present in
- * workerd and in Node 20 as `globalThis.crypto`): no Node imports.
+ * workerd and in Node as `globalThis.crypto`): no Node imports.
  *
  * Flow: the relay sends `hello` once per connection, then `health` periodically and whenever its
  * readiness changes; the hub sends `request`s (signed, see `signRequest`) and the relay answers

@@ -61,3 +61,13 @@ describe('npm run doctor: output', () => {
     expect(summarize([c('ok'), c('ok'), c('fail')])).toMatchObject({ exitCode: 1, line: '2 checks ok, 0 warnings, 1 failure' });
   });
 });
+
+describe('npm run doctor: the checkout', () => {
+  it('wants the Node the toolchain needs (22.12 or newer), naming what to install', async () => {
+    const { nodeCheck } = await import('./local.mjs');
+    expect(nodeCheck('24.21.0').status).toBe('ok');
+    expect(nodeCheck('22.12.0').status).toBe('ok');
+    expect(nodeCheck('22.11.0')).toMatchObject({ status: 'fail', message: 'Node 22.11.0 is older than 22.12', fix: expect.stringMatching(/Node 24/) });
+    expect(nodeCheck('20.20.2').status).toBe('fail');
+  });
+});

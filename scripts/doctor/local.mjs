@@ -18,7 +18,8 @@ const fail = (id, message, fix) => ({ id, status: 'fail', message, fix });
 
 export function nodeCheck(version = process.versions.node) {
   const [major, minor] = version.split('.').map(Number);
-  return major > 20 || (major === 20 && minor >= 3) ? ok('node', `Node ${version}`) : fail('node', `Node ${version} is older than 20.3`, 'install Node 20.3 or newer (nvm install 20)');
+  // wrangler, vitest and the relay's Kubernetes client need 22.12 (package.json engines).
+  return major > 22 || (major === 22 && minor >= 12) ? ok('node', `Node ${version}`) : fail('node', `Node ${version} is older than 22.12`, 'install Node 24 LTS, or 22.12 or newer (nvm install 24)');
 }
 
 export function nodeModulesCheck(root) {
