@@ -5,7 +5,8 @@ import type { PageLoad } from './$types';
 const DAY_MS = 86_400_000;
 
 // The dashboard: what is happening now, refreshed while the page is open (depends → invalidate).
-export const load: PageLoad = async ({ fetch, depends }) => {
+export const load: PageLoad = async ({ fetch, depends, parent }) => {
+  await parent(); // signed in first: see (app)/+layout.ts
   depends('app:dashboard');
   const client = createClient(fetch);
   const now = Date.now();

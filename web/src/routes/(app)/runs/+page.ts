@@ -6,7 +6,8 @@ import type { PageLoad } from './$types';
 const PAGE = 50;
 
 // Filters live in the URL (shareable, and Back restores them); `before` is the API's cursor.
-export const load: PageLoad = async ({ fetch, url, depends }) => {
+export const load: PageLoad = async ({ fetch, url, depends, parent }) => {
+  await parent(); // signed in first: see (app)/+layout.ts
   depends('app:runs');
   const statusParam = url.searchParams.get('status') ?? '';
   const status = RUN_STATUSES.find((s) => s === statusParam);

@@ -2,7 +2,8 @@ import { createClient, isMissingRoute } from '$lib/api';
 import { loadError } from '$lib/errors';
 import type { PageLoad } from './$types';
 
-export const load: PageLoad = async ({ fetch, depends }) => {
+export const load: PageLoad = async ({ fetch, depends, parent }) => {
+  await parent(); // signed in first: see (app)/+layout.ts
   depends('app:integrations');
   try {
     const { items } = await createClient(fetch).listIntegrations();
