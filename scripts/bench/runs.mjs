@@ -16,12 +16,12 @@ const CONC_POLL_MS = Number(process.env.BENCH_CONC_POLL_MS ?? 500);
  */
 const AUDIT_POLL_MS = { running: 500, ending: 100 };
 /**
- * POST /runs in flight at once when starting a batch of runs. wrangler 4.86's dev proxy loses
- * connections to the Worker with ~50 or more requests in flight (a 503 "Your worker restarted
- * mid-request" for a POST, a GET that never answers; cloudflare/workers-sdk#14641): 16 stays clear
- * of it, and a run lasts much longer than its POST, so the runs still overlap.
+ * POST /runs in flight at once when starting a batch of runs: all of them by default, so "500
+ * concurrent runs" means 500 started together. wrangler 4.86's dev proxy lost connections to the
+ * Worker with ~50 or more requests in flight (cloudflare/workers-sdk#14641) and the bench sent 16 at a
+ * time; wrangler 4.168's does not (500 at once, every run succeeded). BENCH_POST_CONCURRENCY caps it.
  */
-const POST_CONCURRENCY = Number(process.env.BENCH_POST_CONCURRENCY ?? 16);
+const POST_CONCURRENCY = Number(process.env.BENCH_POST_CONCURRENCY ?? Infinity);
 
 export async function waitTerminal(api, id, firstDelayMs, intervalMs, timeoutMs = RUN_TIMEOUT_MS) {
   const deadline = Date.now() + timeoutMs;
