@@ -2,9 +2,11 @@ import { env } from 'cloudflare:workers';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import defaultPolicy from '../policies/default.yaml';
 import { makeDb } from '../worker/db/client';
 import { runs, toolCalls } from '../worker/db/schema';
 import { startRun as startRunIn } from '../worker/runs/create';
+import { MAX_RUNBOOK_STEPS } from '../worker/runbooks/schema';
 import type { RunState } from '../worker/runs/types';
 import { findRunbook, getRunbook } from '../worker/store/runbooks';
 import { api, json, newTenant } from './helpers';
@@ -266,6 +268,21 @@ describe('runs', () => {
     expect(run.steps[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect((await ledger(id)).filter((c) => c.stepId === 'cordon')).toHaveLength(1);
   });
+});
+
+describe('long runbooks', () => {
+  it(`a runbook of ${MAX_RUNBOOK_STEPS} steps (the most a runbook may have) plans with the stub and runs to succeeded`, async () => {
+    const t = await newTenant();
+    const steps = Array.from({ length: MAX_RUNBOOK_STEPS }, (_, i) => `    - id: s${i + 1}\n      tool: k8s.get_node\n      with: { cluster: staging, node: node-${i + 1} }`);
+    await createRunbook(t.keys.sre, `apiVersion: agentrunbook/v1\nkind: Runbook\nmetadata: { name: long-read }\nspec:\n  steps:\n${steps.join('\n')}\n`);
+    // The default policy's per-run budget is 40 steps; this tenant's allows the whole runbook.
+    const policy = await json<{ id: string }>(api('/policies', { method: 'POST', key: t.keys.admin, yaml: defaultPolicy.replace('max_steps: 40', `max_steps: ${MAX_RUNBOOK_STEPS}`) }));
+    expect((await api(`/policies/${policy.id}/activate`, { method: 'POST', key: t.keys.admin, json: {} })).status).toBe(200);
+    const id = await startRun(t.keys.sre, { runbook: 'long-read' });
+    const run = await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed'], 2 * MAX_RUNBOOK_STEPS);
+    expect(run.status, run.reason).toBe('succeeded');
+    expect(run.steps.filter((s) => s.status === 'succeeded')).toHaveLength(MAX_RUNBOOK_STEPS);
+  }, 60_000);
 });
 
 describe('D1 mirror after a restart', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { evalCondition, hasTemplate, type CelVars } from '../cel';
+import { MAX_RUNBOOK_STEPS } from '../runbooks/schema';
 import type { Runbook, RunbookStep } from '../runbooks/types';
 import { getTool, toolIds } from '../tools/catalog';
 import { didYouMean } from '../yaml/did-you-mean';
@@ -20,7 +21,9 @@ export const wirePlanSchema = z.object({
         from_runbook_step: z.string().optional().describe('The runbook step id this step is; absent for an added step'),
       }),
     )
-    .max(60),
+    // A plan is the runbook's steps plus the diagnostics the planner may add: any smaller cap fails
+    // every long runbook at planning, even with the stub (it was 60 while runbooks took 100).
+    .max(MAX_RUNBOOK_STEPS + MAX_ADDED_STEPS),
 });
 
 export type WirePlan = z.infer<typeof wirePlanSchema>;

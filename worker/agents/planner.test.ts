@@ -4,11 +4,12 @@ import { FakeOpenAI, type ChatRequestBody } from '../../test/fakes/openai-server
 import { createAnthropicProvider } from './anthropic';
 import { allowedTools } from './allowed-tools';
 import { createOpenAIProvider } from './openai';
-import type { WirePlan } from './plan';
+import { wirePlanSchema, type WirePlan } from './plan';
+import { MAX_RUNBOOK_STEPS } from '../runbooks/schema';
 import { planRun, type PlannerInput } from './planner';
-import { PLANNER } from './prompts';
+import { MAX_ADDED_STEPS, PLANNER } from './prompts';
 import { createStubProvider } from './stub';
-import { defaultPolicy, remote, SAMPLE_RUNBOOKS, sampleRunbook } from './test-helpers';
+import { defaultPolicy, remote, runbookFrom, SAMPLE_RUNBOOKS, sampleRunbook } from './test-helpers';
 
 const policy = defaultPolicy();
 const runbook = sampleRunbook('node-not-ready.yaml');
@@ -66,6 +67,16 @@ describe('planner with the stub provider', () => {
     expect(outcome.plan.hallucinations).toEqual([]);
     expect(outcome.plan.skipped).toEqual([]);
     expect(outcome.trace).toMatchObject({ agent: 'planner', provider: 'stub', model: 'stub', input_tokens: 0, output_tokens: 0, cost_usd: 0, prompt_version: PLANNER.version });
+  });
+
+  it(`plans a runbook of the most steps a runbook may have (${MAX_RUNBOOK_STEPS}), plus room for the diagnostics a model may add`, async () => {
+    const steps = Array.from({ length: MAX_RUNBOOK_STEPS }, (_, i) => `    - id: s${i + 1}\n      tool: k8s.get_node\n      with: { cluster: staging, node: node-${i + 1} }`);
+    const rb = runbookFrom(`apiVersion: agentrunbook/v1\nkind: Runbook\nmetadata: { name: long }\nspec:\n  steps:\n${steps.join('\n')}\n`);
+    const outcome = await planRun(createStubProvider(), { ...input(), runbook: rb, allowed: allowedTools(policy, 'sre') });
+    if (!outcome.ok) throw outcome.error;
+    expect(outcome.plan.steps).toHaveLength(MAX_RUNBOOK_STEPS);
+    const full = { steps: [...rb.spec.steps.map((s) => ({ id: s.id, tool: s.tool, args_json: '{}', reason: 'runbook', from_runbook_step: s.id })), ...Array.from({ length: MAX_ADDED_STEPS }, (_, i) => ({ id: `d${i}`, tool: 'k8s.get_node', args_json: '{}', reason: 'look' }))] };
+    expect(wirePlanSchema.safeParse(full).success).toBe(true);
   });
 
   it('is deterministic: the same input gives the same plan and the same prompt hash', async () => {

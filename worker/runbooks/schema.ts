@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { parseDuration } from '../lib/duration';
 
+/** The most steps a runbook may have; a plan may add MAX_ADDED_STEPS (worker/agents/prompts.ts) to them. */
+export const MAX_RUNBOOK_STEPS = 100;
+
 /**
  * The runbook document as written (DESIGN §2). Every object is strict, so a typo such as `wiht`
  * is an error instead of a silently ignored key. Durations are turned into milliseconds here;
@@ -83,7 +86,7 @@ export const runbookDocumentSchema = z.strictObject({
     goal: z.string().optional(),
     inputs: z.record(z.string().regex(INPUT_NAME, 'must be letters, digits and "_", not starting with a digit'), input).default({}),
     triggers: z.array(trigger).default([]),
-    steps: z.array(step).min(1, 'a runbook needs at least one step').max(100, 'a runbook has at most 100 steps'),
+    steps: z.array(step).min(1, 'a runbook needs at least one step').max(MAX_RUNBOOK_STEPS, `a runbook has at most ${MAX_RUNBOOK_STEPS} steps`),
   }),
 });
 
