@@ -131,15 +131,14 @@ function outputMode(raw: string | undefined): { outputMode?: 'tool' | 'json_sche
   throw configError(`ANTHROPIC_OUTPUT_MODE must be auto, tool or json_schema; got "${raw}"`);
 }
 
-/** What the agents use, said for people (`npm start`): provider, model and endpoint, or why it does not load. */
-export interface AgentConfigSummary {
-  provider: string;
-  model?: string;
-  /** The provider's base URL without any credentials in it. */
-  endpoint?: string;
-  /** Why the configuration does not load: runs would fail with this reason. */
-  problem?: string;
-}
+/** What the agents use, said for people (`npm start`, via bootstrap): provider, model and endpoint, or why it does not load. */
+export const agentConfigSummarySchema = z.object({
+  provider: z.string(),
+  model: z.string().optional(),
+  endpoint: z.string().optional().describe('The provider\'s base URL without any credentials in it'),
+  problem: z.string().optional().describe('Why the configuration does not load: runs would fail with this reason'),
+});
+export type AgentConfigSummary = z.infer<typeof agentConfigSummarySchema>;
 
 export function describeAgentConfig(env: AgentSettings): AgentConfigSummary {
   let config: AgentConfig;

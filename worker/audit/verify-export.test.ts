@@ -4,7 +4,8 @@ import { canonicalJson } from '../lib/crypto';
 import { GENESIS_HASH, entryLeafHash, sealEntry } from './chain';
 import { hashLeaf, toHexHash } from './merkle';
 import { buildExport, newSigner, sampleInput, sealSync, type BuiltExport } from './test-helpers';
-import { verifyExportText, type VerifyOptions } from './verify-export';
+import { verifyExportText } from './verify-export';
+import type { VerifyOptions } from './verify-report';
 
 const signerA = newSigner();
 const signerB = newSigner();

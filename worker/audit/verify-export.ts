@@ -20,7 +20,8 @@
  * there was more.
  *
  * Speed matters (an export can hold millions of entries): entry lines are checked on their bytes,
- * without JSON.parse (verify-bytes.ts); everything else goes the careful way.
+ * without JSON.parse (verify-bytes.ts); everything else goes the careful way. What it is asked and
+ * answers (options, report, problem) is in verify-report.ts.
  */
 import { Buffer } from 'node:buffer';
 import * as nodeCrypto from 'node:crypto';
@@ -29,63 +30,7 @@ import { NoteError, openCheckpoint, openNote, parseVerifierKey, type VerifierKey
 import { EXPORT_FORMAT, parseManifestText } from './export-format';
 import { equalHashes, toHexHash, type Hash } from './merkle';
 import { FastTree, Hmac, LeafHasher, readEntryBytes, type ParsedEntry } from './verify-bytes';
-
-export type ProblemKind =
-  | 'format'
-  | 'sequence'
-  | 'tenant'
-  | 'link'
-  | 'hmac'
-  | 'tree'
-  | 'signature'
-  | 'key'
-  | 'truncated'
-  | 'fork'
-  | 'uncovered'
-  | 'manifest'
-  | 'unverifiable';
-
-export interface Problem {
-  kind: ProblemKind;
-  message: string;
-  line?: number;
-  seq?: number;
-  /** For a tree mismatch: the lines of the entries the failed checkpoint covers beyond the previous one. */
-  lines?: [number, number];
-}
-
-export interface VerifyOptions {
-  /** HMAC keys by id (as AUDIT_HMAC_KEYS): without them the HMACs are not checked, only the links. */
-  hmacKeys?: Record<string, string>;
-  /** Verifier keys (`<name>+<id>+<base64>`) to trust instead of the keys written in the export. */
-  publicKeys?: string[];
-  /** Signed checkpoint notes of this log obtained elsewhere (earlier exports, GET /audit/checkpoints, a witness). */
-  checkpoints?: string[];
-  /**
-   * Accept what only an export made while signing was off has: entries after the last checkpoint
-   * and no manifest. Off by default, because removing them is also how an export is cut short.
-   */
-  allowUnsignedTail?: boolean;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  problem?: Problem;
-  tenant?: string;
-  origin?: string;
-  entries: number;
-  root_hash?: string;
-  hmac_checked: boolean;
-  keys: 'pinned' | 'embedded';
-  checkpoints_verified: number;
-  /** The largest tree size a verified signature covers. */
-  signed_tree_size: number;
-  signed_by: string[];
-  external_checkpoints: number;
-  /** When the export was made, as its signed manifest says. */
-  exported_at?: string;
-  warnings: string[];
-}
+import type { Problem, ProblemKind, VerifyOptions, VerifyReport } from './verify-report';
 
 const GENESIS = '0'.repeat(64);
 const HEX64 = /^[0-9a-f]{64}$/;

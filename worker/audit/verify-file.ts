@@ -5,7 +5,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Buffer } from 'node:buffer';
-import { ExportVerifier, refine, type VerifyOptions, type VerifyReport } from './verify-export';
+import { ExportVerifier, refine } from './verify-export';
+import type { VerifyOptions, VerifyReport } from './verify-report';
 
 const CHUNK = 4 << 20;
 

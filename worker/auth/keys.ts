@@ -6,10 +6,10 @@ import { newApiKey, newId, sha256Hex } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
 import { revokeKeySessions } from './session';
 
-/** The longest grace period a rotated key may keep working beside its replacement. */
 /** What a key chosen by a person (bootstrap, `AGENTRUNBOOK_ADMIN_KEY`) must look like; scripts/lib.mjs checks the same. */
 export const ADMIN_KEY_RULE = { pattern: /^ark_[a-z0-9]{20,100}$/i, message: 'must look like ark_ followed by 20–100 letters or digits' } as const;
 
+/** The longest grace period a rotated key may keep working beside its replacement. */
 export const MAX_ROTATION_GRACE_MS = 7 * 86_400_000;
 
 /** Creates a key and returns it in clear text: the only time anyone sees it. */

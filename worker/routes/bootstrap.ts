@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
-import { describeAgentConfig } from '../agents/config';
+import { agentConfigSummarySchema, describeAgentConfig } from '../agents/config';
 import { ADMIN_KEY_RULE, createApiKey } from '../auth/keys';
 import { route, router } from '../api/route';
 import { auditAppend } from '../audit/append';
@@ -40,9 +40,7 @@ export const bootstrapRoutes = router().openapi(
       created: z.boolean(),
       key_added: z.boolean(),
       runbooks: z.array(z.string()),
-      agents: z
-        .object({ provider: z.string(), model: z.string().optional(), endpoint: z.string().optional(), problem: z.string().optional() })
-        .describe('What the agents of this installation use (from its variables), or why that configuration does not load'),
+      agents: agentConfigSummarySchema.describe('What the agents of this installation use (from its variables), or why that configuration does not load'),
     }),
   }),
   async (c) => {

@@ -836,7 +836,9 @@ export interface Operations {
       agents: {
         provider: string;
         model?: string;
+        /** The provider's base URL without any credentials in it */
         endpoint?: string;
+        /** Why the configuration does not load: runs would fail with this reason */
         problem?: string;
       };
     };

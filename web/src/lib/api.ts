@@ -85,7 +85,6 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
 
     signIn: (key: string) => request('POST /session', { body: { key } }),
     signOut: () => request('DELETE /session'),
-    me: () => request('GET /me'),
     /** The browser's session, or null when signed out (answered 200 either way: no console error). */
     session: async () => {
       const state = await request('GET /session');
