@@ -1,92 +1,90 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createProvider, loadAgentConfig, type Provider } from '../worker/agents';
-import type { AuditInput } from '../worker/audit/chain';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
-import { LedgerInvoker, type LedgerRow, type ToolInvoker } from '../worker/runs/invoke';
-import { liveBackends } from '../worker/runs/live';
-import { recordFinalScore } from '../worker/shadow/store';
-import { toolCalls } from '../worker/db/schema';
-import { mirrorRun } from '../worker/runs/mirror';
-import { admitRun, unadmitRun } from '../worker/runs/create';
-import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
-import { RunEngine, type PendingEvent } from '../worker/runs/engine';
-import { loadRunHistory } from '../worker/runs/history';
-import { registerSecrets } from '../worker/observability/log';
+import { errorFields, log, registerSecrets } from '../worker/observability/log';
 import { runTraceContext, traceInvocation, type Attributes, type SpanContext } from '../worker/observability/tracing';
-import { recordRunSpan, runAttributes } from '../worker/runs/run-trace';
-import {
-  TERMINAL_RUN,
-  runView,
-  stepView,
-  type Actor,
-  type RunEvent,
-  type RunState,
-  type RunView,
-  type StepView,
-  type TraceRecord,
-} from '../worker/runs/types';
+import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
+import { admitRun, unadmitRun } from '../worker/runs/create';
+import { RunEngine, Superseded, type PendingEvent } from '../worker/runs/engine';
+import { loadRunHistory } from '../worker/runs/history';
+import { LedgerInvoker, type LedgerRow } from '../worker/runs/invoke';
+import { liveBackends } from '../worker/runs/live';
+import { EVENT_PREFIX, LEDGER_PREFIX, OUTBOX_KEY, Outbox, UNMIRRORED_PREFIX, eventKey, initialCursors, outboxRetryMs, type OutboxCursors } from '../worker/runs/outbox';
+import type { RpcResult, StartOutcome, StepResult } from '../worker/runs/client';
+import { RunLock } from '../worker/runs/run-lock';
+import { runAttributes } from '../worker/runs/run-trace';
+import { RunStore, putAll } from '../worker/runs/state-store';
+import { TERMINAL_RUN, runView, stepView, type Actor, type RunEvent, type RunState, type RunView, type StepView, type TraceRecord } from '../worker/runs/types';
 
-export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: 'not_found' | 'conflict' | 'forbidden'; message: string };
-
-/** What `start` did: created the run, or found it (by its id) and whether by the same request. */
-export interface StartOutcome {
-  view: RunView;
-  created: boolean;
-  sameRequest: boolean;
-}
-
-const EVENT_PREFIX = 'ev:';
-const LEDGER_PREFIX = 'ledger:';
-/** Marks ledger rows not yet copied to D1, so a flush reads only those, not the whole ledger. */
-const UNMIRRORED_PREFIX = 'ledger-unmirrored:';
 /** Agent calls, one key each: the run state stays small however many calls a run makes. */
 const TRACE_PREFIX = 'trace:';
-const eventKey = (seq: number) => `${EVENT_PREFIX}${String(seq).padStart(10, '0')}`;
 const traceKey = (seq: number) => `${TRACE_PREFIX}${String(seq).padStart(10, '0')}`;
+const FAULTS_KEY = 'faults';
+/** A run whose ticks fail this many times in a row ends `failed` with `engine_error: …`. */
+export const MAX_CONSECUTIVE_FAULTS = 5;
+/** A cancel or an approval waits at most this long for its copy to D1 and the audit log (the outbox retries the rest). */
+const ANSWER_DELIVERY_WAIT_MS = 2_000;
+
+interface Faults {
+  count: number;
+  last: string;
+}
 
 /**
- * One run. Its state lives in this object's storage; every transition is persisted there with
- * its event before anything acts on it. Alarms drive the steps; D1 and the audit log are fed
- * from the persisted events through an outbox cursor, so a crash at any point loses nothing.
+ * One run: runtime glue around the engine (worker/runs/engine.ts). The state lives in this
+ * object's storage (state-store.ts) and every transition is persisted there with its event before
+ * anything acts on it; alarms drive the steps. Calls to the world are awaited outside the run's
+ * lock (run-lock.ts), so a cancel or an approval is applied at once, and a cancel aborts the call
+ * in flight. D1 and the audit log are fed from the persisted events by the outbox (outbox.ts),
+ * retried until delivered.
  */
 export class RunDO extends DurableObject<Env> {
   private run: RunState | undefined;
-  private lock: Promise<unknown> = Promise.resolve();
-  private readonly invoker: ToolInvoker;
-  private dirtySteps = new Set<string>();
+  private readonly store: RunStore;
+  private outbox!: Outbox;
+  private readonly lock = new RunLock();
+  private readonly invoker: LedgerInvoker;
   /** The agents' provider, built once per run object from the environment (LLM_PROVIDER …). */
   private provider: Provider | undefined;
   /** The run's trace, derived from its id: hashed once per object, not on every alarm. */
   private traceParent: SpanContext | undefined;
+  /** Bumped by each change a person makes (cancel, review): a call that returns after one is not applied. */
+  private fence = 0;
+  /** Aborts the call in flight (the engine makes one at a time). */
+  private inflight: AbortController | undefined;
+  /** The work loop under way, if any (it may be waiting on a call outside the lock). */
+  private loop: Promise<void> | undefined;
+  /** Work was asked for while the loop was under way: it ticks once more before it ends. */
+  private again = false;
+  /** When the engine asked to be woken (undefined: it waits for a person, or the run is done). */
+  private wakeAt: number | undefined;
+  private delivery: Promise<void> | undefined;
+  private deliveryFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     registerSecrets(env); // an object in a fresh isolate may log before any request registered them
     const db = makeDb(env.DB);
+    this.store = new RunStore(ctx.storage);
     this.invoker = new LedgerInvoker(
       db,
       {
         // The ledger row lands in this object's storage first (sub-millisecond, and before the next
-        // transition is committed); flush() copies it to D1's tool_calls, where it is visible.
+        // transition is committed); the outbox copies it to D1's tool_calls, where it is visible.
         record: (row) => ctx.storage.put({ [`${LEDGER_PREFIX}${row.idempotencyKey}`]: row, [`${UNMIRRORED_PREFIX}${row.idempotencyKey}`]: true }),
         recall: (key) => ctx.storage.get<LedgerRow>(`${LEDGER_PREFIX}${key}`),
       },
       liveBackends(env, db),
     );
-    ctx.blockConcurrencyWhile(async () => {
-      this.run = await ctx.storage.get<RunState>('run');
-      // Which steps changed since the last copy to D1 was only known to the previous instance:
-      // after a restart, copy them all once.
-      for (const s of this.run?.steps ?? []) this.dirtySteps.add(s.id);
-    });
+    ctx.blockConcurrencyWhile(() => this.load());
   }
 
-  /** Serialises every operation that changes the run: alarms, approvals and cancels never interleave. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(fn, fn);
-    this.lock = next.catch(() => undefined);
-    return next;
+  /** Reads the run from storage (at start, and after a failed commit: memory is not trusted then). */
+  private async load(): Promise<void> {
+    this.run = await this.store.load();
+    const cursors = (await this.ctx.storage.get<OutboxCursors>(OUTBOX_KEY)) ?? (this.run ? initialCursors(this.run) : initialCursors({ seq: 0 }));
+    this.outbox = new Outbox(this.env, this.ctx.storage, cursors);
   }
 
   /**
@@ -105,6 +103,8 @@ export class RunDO extends DurableObject<Env> {
       now: () => Date.now(),
       invoker: this.invoker,
       commit: (events, opts) => this.commit(run, events, opts),
+      outside: (work) => this.outside(work),
+      loadResult: (ref) => this.invoker.resultOf(run.tenantId, ref.key),
       agents: {
         // A misconfiguration throws AgentError('config') each time (nothing is cached), and the
         // engine fails the run with it rather than planning with the stub.
@@ -119,14 +119,39 @@ export class RunDO extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Awaits a call without the run's lock (cancels and approvals go ahead meanwhile). A cancel
+   * aborts it through the signal; a call that returns after the run was changed is superseded.
+   */
+  private async outside<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const fence = this.fence;
+    const controller = new AbortController();
+    this.inflight = controller;
+    let value: T;
+    try {
+      value = await this.lock.outside(() => work(controller.signal));
+    } catch (err) {
+      if (this.fence !== fence) throw new Superseded();
+      throw err;
+    } finally {
+      if (this.inflight === controller) this.inflight = undefined;
+    }
+    if (this.fence !== fence) throw new Superseded();
+    return value;
+  }
+
+  /** A person changed the run: a call in flight is abandoned, and what it returns is not applied. */
+  private interrupt(): void {
+    this.fence++;
+    this.inflight?.abort();
+  }
+
   private async commit(run: RunState, pending: PendingEvent[], opts: { allSteps?: boolean } = {}): Promise<void> {
     const ts = new Date().toISOString();
     const summary = { status: run.status, ended_at: run.ended_at, cost_usd: run.cost_usd, tokens: run.tokens, reason: run.reason };
-    if (opts.allSteps) for (const s of run.steps) this.dirtySteps.add(s.id);
-    const entries: Record<string, unknown> = { run };
+    const entries = this.store.entries(run);
     const events: RunEvent[] = pending.map((e) => {
       const step = e.step ? run.steps.find((s) => s.id === e.step) : undefined;
-      if (step) this.dirtySteps.add(step.id);
       // The trace is written with the state that was charged for it: never one without the other.
       if (e.trace) entries[traceKey(e.trace.seq)] = e.trace;
       return {
@@ -141,8 +166,15 @@ export class RunDO extends DurableObject<Env> {
         ...(e.hallucination ? { hallucination: e.hallucination } : {}),
       };
     });
+    (entries.run as { seq: number }).seq = run.seq;
     for (const ev of events) entries[eventKey(ev.seq)] = ev;
-    await this.ctx.storage.put(entries);
+    // The step list changed (planning) or the run ended: the D1 copy refreshes every step.
+    if (opts.allSteps) {
+      this.outbox.cursors.mirror_all_upto = run.seq;
+      entries[OUTBOX_KEY] = this.outbox.cursors;
+    }
+    await putAll(this.ctx.storage, entries);
+    this.store.saved(entries);
     this.broadcast(events);
   }
 
@@ -161,47 +193,42 @@ export class RunDO extends DurableObject<Env> {
     }
   }
 
-  /**
-   * Copies what was persisted to D1 (the listing mirror) and to the tenant's audit log.
-   * Both are idempotent, so re-running after a crash is safe.
-   */
-  private async flush(run: RunState): Promise<void> {
-    const db = makeDb(this.env.DB);
-    const steps = run.steps.filter((s) => this.dirtySteps.has(s.id));
-    await mirrorRun(db, run, steps);
-    this.dirtySteps.clear();
-    await this.flushLedger(db);
-    if (run.audited_seq < run.seq) {
-      const listed = await this.ctx.storage.list<RunEvent>({ start: eventKey(run.audited_seq + 1), end: eventKey(run.seq + 1) });
-      const entries = [...listed.values()].map((ev) => auditEntry(run, ev));
-      await this.env.AUDIT.get(this.env.AUDIT.idFromName(run.tenantId)).append(run.tenantId, entries);
-      run.audited_seq = run.seq;
-      await this.ctx.storage.put('run', run);
-    }
-    // A finished shadow run is scored once (idempotent), so dashboards need not wait for a reader.
-    if (run.mode === 'shadow' && TERMINAL_RUN.has(run.status)) await recordFinalScore(this.env, db, run.tenantId, runView(run));
-    // The root span, once: the mark is stored before the span is handed over, so a flush repeated
-    // after a crash does not send it again (a crash in between loses it: at most once, by choice).
-    if (TERMINAL_RUN.has(run.status) && !run.root_span_recorded) {
-      run.root_span_recorded = true;
-      await this.ctx.storage.put('run', run);
-      recordRunSpan(this.env, (p) => this.ctx.waitUntil(p), run);
-    }
+  /** Copies what was persisted to D1 and the audit log (one delivery at a time; a failure is retried by the alarm). */
+  private deliver(): Promise<void> {
+    const run = this.run;
+    if (!run) return Promise.resolve();
+    this.delivery ??= (async () => {
+      try {
+        // Events committed while a delivery is under way are delivered by the same one.
+        do await this.outbox.deliver(run, (p) => this.ctx.waitUntil(p));
+        while (!this.outbox.done(run.seq));
+        this.deliveryFailures = 0;
+      } finally {
+        this.delivery = undefined;
+      }
+    })();
+    return this.delivery;
   }
 
-  /** Copies the ledger rows not yet in D1 (inserts are idempotent, so a repeat after a crash is harmless). */
-  private async flushLedger(db: ReturnType<typeof makeDb>): Promise<void> {
-    const marks = [...(await this.ctx.storage.list({ prefix: UNMIRRORED_PREFIX })).keys()];
-    // Storage reads and deletes take at most 128 keys at a time.
-    for (let i = 0; i < marks.length; i += 128) {
-      const chunk = marks.slice(i, i + 128);
-      const rows = [...(await this.ctx.storage.get<LedgerRow>(chunk.map((m) => `${LEDGER_PREFIX}${m.slice(UNMIRRORED_PREFIX.length)}`))).values()];
-      if (rows.length > 0) {
-        const inserts = rows.map((row) => db.insert(toolCalls).values(row).onConflictDoNothing());
-        await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-      }
-      await this.ctx.storage.delete(chunk);
+  /** A delivery whose failure only arms a retry (the caller has nothing to undo). */
+  private async deliverOrRetry(): Promise<void> {
+    try {
+      await this.deliver();
+    } catch (err) {
+      this.deliveryFailures++;
+      log.warn('run outbox delivery failed; retrying', { run_id: this.run?.id, failures: this.deliveryFailures, error: errorFields(err) });
     }
+    await this.arm();
+  }
+
+  /** The alarm: the engine's wake-up, or sooner when the outbox still has something to deliver. */
+  private async arm(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    const live = !TERMINAL_RUN.has(run.status) ? this.wakeAt : undefined;
+    const retry = this.outbox.done(run.seq) ? undefined : Date.now() + outboxRetryMs(Math.max(1, this.deliveryFailures));
+    const at = [live, retry].filter((t): t is number => t !== undefined);
+    if (at.length > 0) await this.ctx.storage.setAlarm(Math.min(...at));
   }
 
   /**
@@ -210,72 +237,136 @@ export class RunDO extends DurableObject<Env> {
    * it had the same hash (an Idempotency-Key reused for another request is the caller's to refuse).
    */
   async start(init: RunState): Promise<StartOutcome> {
-    return this.exclusive(() => this.traced('run.start', init, {}, async (): Promise<StartOutcome> => {
+    return this.lock.run(() => this.traced('run.start', init, {}, async (): Promise<StartOutcome> => {
       if (this.run) return { view: runView(this.run), created: false, sameRequest: this.run.request_hash === init.request_hash };
       const run = structuredClone(init);
-      for (const s of run.steps) this.dirtySteps.add(s.id);
       try {
-        await this.commit(run, [{ type: 'run.created', actor: { type: run.actor.type, id: run.actor.id }, message: `Run of ${run.runbook.name} v${run.runbook.version} (${run.mode})` }]);
+        this.run = run;
+        await this.commit(run, [{ type: 'run.created', actor: { type: run.actor.type, id: run.actor.id }, message: `Run of ${run.runbook.name} v${run.runbook.version} (${run.mode})` }], { allSteps: true });
         // Armed with the state, before the copy to D1: a process killed after the D1 row is
         // written must not leave a run that nothing wakes (it would stay queued until read).
         await this.ctx.storage.setAlarm(Date.now());
         await admitRun(makeDb(this.env.DB), run);
-        await this.flush(run);
+        await this.deliver();
       } catch (err) {
         // Nothing half-written: without its D1 row nobody could see or resume this run, and a row
         // without the run would be listed as queued forever.
+        this.run = undefined;
         await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
+        await this.load();
         await unadmitRun(makeDb(this.env.DB), run).catch(() => undefined);
         throw err;
       }
-      this.run = run;
       return { view: runView(run), created: true, sameRequest: true };
     }, [init.started_by_span]));
   }
 
   /** Works on the run now rather than when its alarm comes (ad-hoc calls answer with their outcome). */
   async kick(): Promise<RunView | null> {
-    return this.exclusive(() => this.traced('run.kick', this.run, {}, async () => {
-      await this.work();
-      return this.run ? runView(this.run) : null;
-    }));
+    await this.work();
+    return this.run ? runView(this.run) : null;
   }
 
   override async alarm(): Promise<void> {
-    await this.exclusive(() => this.traced('run.alarm', this.run, {}, () => this.work()));
+    await this.work();
   }
 
-  /** One tick of the engine, then the copy to D1 and the audit log; callers hold the lock. */
-  private async work(): Promise<void> {
+  /**
+   * Ticks the engine until it waits, then delivers the outbox and arms the alarm. One loop at a
+   * time: work asked for meanwhile is done by the loop under way (a second loop would deliver the
+   * call in flight twice).
+   */
+  private work(): Promise<void> {
+    this.again = true;
+    this.loop ??= (async () => {
+      try {
+        while (this.again) {
+          this.again = false;
+          await this.lock.run(() => this.traced('run.alarm', this.run, {}, () => this.tick()));
+        }
+      } finally {
+        this.loop = undefined;
+      }
+      await this.deliverOrRetry();
+    })();
+    return this.loop;
+  }
+
+  /** One engine tick under the lock; a tick that throws is a fault, counted (poison-pill handling). */
+  private async tick(): Promise<void> {
+    for (;;) {
+      const run = this.run;
+      if (!run || TERMINAL_RUN.has(run.status)) return;
+      try {
+        // The process died between start()'s commit and the budget check: check it now.
+        if (run.admission_pending) await admitRun(makeDb(this.env.DB), run);
+        this.wakeAt = await this.engine(run).tick();
+        run.next_wake_at = this.wakeAt !== undefined ? new Date(this.wakeAt).toISOString() : undefined;
+        if ((await this.ctx.storage.get<Faults>(FAULTS_KEY))?.count) await this.ctx.storage.delete(FAULTS_KEY);
+        return;
+      } catch (err) {
+        // A person changed the run while a call was in flight: go on from the changed state.
+        if (err instanceof Superseded) continue;
+        await this.fault(err);
+        return;
+      }
+    }
+  }
+
+  /**
+   * A tick failed (storage, a bug, a tool that throws): memory is not trusted, the run is read
+   * again, and it is retried with backoff; a run that fails the same way MAX_CONSECUTIVE_FAULTS
+   * times in a row ends `failed` with the error rather than retrying for ever.
+   */
+  private async fault(err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    log.error('run tick failed', { run_id: this.run?.id, error: errorFields(err) });
+    const faults: Faults = { count: ((await this.ctx.storage.get<Faults>(FAULTS_KEY))?.count ?? 0) + 1, last: message };
+    await this.ctx.storage.put(FAULTS_KEY, faults);
+    await this.load();
+    const run = this.run;
+    if (!run || TERMINAL_RUN.has(run.status)) return;
+    if (faults.count < MAX_CONSECUTIVE_FAULTS) {
+      this.wakeAt = Date.now() + outboxRetryMs(faults.count);
+      return;
+    }
+    try {
+      await this.engine(run).finish('failed', `engine_error: ${message.slice(0, 500)} (after ${faults.count} attempts)`, [], { type: 'system', id: 'run-engine' });
+      this.wakeAt = undefined;
+    } catch (again) {
+      // Even ending the run fails: memory is reloaded, and the watchdog gives it another turn later.
+      log.error('run could not be ended after repeated faults', { run_id: run.id, error: errorFields(again) });
+      await this.load();
+      this.wakeAt = undefined;
+    }
+  }
+
+  /** Re-arms a run that has work left (steps, or an undelivered outbox) and no alarm (the watchdog's repair path). */
+  async ensureScheduled(): Promise<void> {
     const run = this.run;
     if (!run) return;
-    let wake: number | undefined;
-    try {
-      // The process died between start()'s commit and the budget check: check it now.
-      if (run.admission_pending) await admitRun(makeDb(this.env.DB), run);
-      wake = await this.engine(run).tick();
-    } finally {
-      await this.flush(run);
-    }
-    if (wake !== undefined && !TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(wake);
+    const pending = !TERMINAL_RUN.has(run.status) && run.status !== 'awaiting_approval';
+    if ((pending || !this.outbox.done(run.seq)) && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Re-arms the alarm of a run that is not finished and has none (a repair path, cheap to call). */
-  async ensureScheduled(): Promise<void> {
-    if (!this.run || TERMINAL_RUN.has(this.run.status)) return;
-    if ((await this.ctx.storage.getAlarm()) === null && this.run.status !== 'awaiting_approval') {
-      await this.ctx.storage.setAlarm(Date.now());
-    }
-  }
-
-  /** Resolves once the work in flight (an alarm's tick and its flush to D1 and the audit log) is done. */
+  /** Resolves once the work in flight (ticks, and the copy to D1 and the audit log) is done. */
   async settle(): Promise<void> {
-    await this.exclusive(async () => undefined);
+    await this.lock.run(async () => undefined);
+    await this.loop;
+    await this.deliver();
   }
 
   async view(): Promise<RunView | null> {
     return this.run ? runView(this.run) : null;
+  }
+
+  /** A step's whole result (`GET /runs/{id}/steps/{step}/result`), a large one read from where it is kept. */
+  async stepResult(stepId: string): Promise<StepResult> {
+    const step = this.run?.steps.find((s) => s.id === stepId);
+    if (!step) return { found: false };
+    if (step.result_ref) return { found: true, result: await this.invoker.resultOf(this.run!.tenantId, step.result_ref.key), ref: step.result_ref };
+    return { found: true, result: step.result ?? null };
   }
 
   /** The run's agent calls in call order (`GET /runs/{id}/trace`). */
@@ -289,97 +380,59 @@ export class RunDO extends DurableObject<Env> {
     return [...listed.values()];
   }
 
-  /** Records one approval or denial of a waiting step. */
-  async review(
-    stepId: string,
-    reviewer: Actor,
-    verdict: 'approve' | 'deny',
-    comment: string | undefined,
-    canApprove: boolean,
-  ): Promise<RpcResult<StepView>> {
-    const attrs = { 'agentrunbook.step.id': stepId, 'agentrunbook.review.verdict': verdict };
-    return this.exclusive(() => this.traced('run.review', this.run, attrs, async (): Promise<RpcResult<StepView>> => {
+  /**
+   * A person's change to the run, applied under the lock without waiting for any call in flight
+   * (the change supersedes it), then copied to D1 and the audit log for up to a moment: what is
+   * left is the outbox's to retry.
+   */
+  private async change<T>(name: string, attrs: Attributes, fn: (run: RunState) => Promise<RpcResult<T>>): Promise<RpcResult<T>> {
+    const result = await this.lock.run(() => this.traced(name, this.run, attrs, async (): Promise<RpcResult<T>> => {
       const run = this.run;
       if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
-      const step = run.steps.find((s) => s.id === stepId);
-      if (!step) return { ok: false, code: 'not_found', message: `Step ${stepId} not found` };
-      if (step.status !== 'awaiting_approval') {
-        return { ok: false, code: 'conflict', message: `Step ${stepId} is ${step.status}, not awaiting approval` };
+      this.interrupt();
+      try {
+        const out = await fn(run);
+        if (!TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(Date.now());
+        return out;
+      } catch (err) {
+        await this.load();
+        throw err;
       }
-      if (step.approval_expires_at && Date.now() >= Date.parse(step.approval_expires_at)) {
-        // The alarm that records the expiry may not have run yet; the request is over all the same.
-        await this.work();
-        return { ok: false, code: 'conflict', message: `The approval request for step ${stepId} expired at ${step.approval_expires_at}` };
-      }
-      const req = step.decision?.approval;
-      if (!canApprove || (req && !req.roles.includes(reviewer.role))) {
-        const roles = req ? req.roles.join(', ') : 'an approver role';
-        return { ok: false, code: 'forbidden', message: `Role "${reviewer.role}" may not review this step (needs ${roles})` };
-      }
-      if (req?.distinct_from_requester && reviewer.id === run.actor.id) {
-        return { ok: false, code: 'forbidden', message: 'The policy requires an approver other than the person who started the run' };
-      }
-      if (step.approvals.some((a) => a.actor.id === reviewer.id && a.args_hash === step.args_hash)) {
-        return { ok: false, code: 'conflict', message: 'You have already reviewed this step' };
-      }
-      const actor = { type: reviewer.type, id: reviewer.id };
-      step.approvals.push({
-        actor,
-        role: reviewer.role,
-        verdict,
-        ...(comment ? { comment } : {}),
-        at: new Date().toISOString(),
-        args_hash: step.args_hash ?? '',
-      });
-      this.dirtySteps.add(step.id);
-      const engine = this.engine(run);
-      if (verdict === 'deny') {
-        await engine.failStep(step, `Denied by ${reviewer.id}${comment ? `: ${comment}` : ''}`, 'denied', actor);
-      } else {
-        const needed = req?.count ?? 1;
-        const given = step.approvals.filter((a) => a.verdict === 'approve' && a.args_hash === step.args_hash).length;
-        const events: PendingEvent[] = [{ type: 'step.approved', step: step.id, actor, message: `Approved by ${reviewer.id} (${given}/${needed})${comment ? `: ${comment}` : ''}` }];
-        if (given >= needed) {
-          step.status = 'pending';
-          step.approval_expires_at = undefined;
-          run.status = 'running';
-        }
-        await this.commit(run, events);
-      }
-      await this.flush(run);
-      if (!TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(Date.now());
-      return { ok: true, value: stepView(step) };
     }));
+    if (result.ok) {
+      const delivered = this.deliverOrRetry();
+      await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, ANSWER_DELIVERY_WAIT_MS))]);
+    }
+    return result;
   }
 
-  /** Stops the run: nothing further starts; with `compensate`, completed changes are undone first. */
+  /** Records one approval or denial of a waiting step. */
+  async review(stepId: string, reviewer: Actor, verdict: 'approve' | 'deny', comment: string | undefined, canApprove: boolean): Promise<RpcResult<StepView>> {
+    const attrs = { 'agentrunbook.step.id': stepId, 'agentrunbook.review.verdict': verdict };
+    return this.change('run.review', attrs, async (run) => {
+      const out = await this.engine(run).review(stepId, { ...reviewer, canApprove }, verdict, comment);
+      return 'code' in out ? { ok: false, code: out.code, message: out.message } : { ok: true, value: stepView(out) };
+    });
+  }
+
+  /** Stops the run at once (aborting the call in flight); with `compensate`, what it changed is undone first. */
   async cancel(actor: { type: string; id: string }, compensate: boolean): Promise<RpcResult<RunView>> {
-    return this.exclusive(() => this.traced('run.cancel', this.run, { 'agentrunbook.cancel.compensate': compensate }, async (): Promise<RpcResult<RunView>> => {
-      const run = this.run;
-      if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
+    return this.change('run.cancel', { 'agentrunbook.cancel.compensate': compensate }, async (run) => {
       if (TERMINAL_RUN.has(run.status)) return { ok: false, code: 'conflict', message: `Run is already ${run.status}` };
-      const reason = `Cancelled by ${actor.id}`;
-      for (const s of run.steps) {
-        if (s.status === 'pending' || s.status === 'awaiting_approval' || s.status === 'running') {
-          s.status = 'skipped';
-          s.wake_at = undefined;
-          this.dirtySteps.add(s.id);
-        }
-      }
-      run.cursor = run.steps.length;
-      const engine = this.engine(run);
-      if (compensate) engine.queueCompensation();
-      if (run.compensate.length > 0) {
-        run.reason = reason;
-        run.outcome = 'cancelled';
-        await this.commit(run, [{ type: 'run.compensating', actor, message: `${reason}; compensating ${run.compensate.join(', ')}` }]);
-        await this.ctx.storage.setAlarm(Date.now());
-      } else {
-        await engine.finish('cancelled', reason, [], actor);
-      }
-      await this.flush(run);
+      await this.engine(run).cancel(actor, compensate);
       return { ok: true, value: runView(run) };
-    }));
+    });
+  }
+
+  /** Tries the failed compensations of a finished run again (an sre's decision after looking). */
+  async retryCompensation(actor: { type: string; id: string }): Promise<RpcResult<RunView>> {
+    return this.change('run.compensation_retry', {}, async (run) => {
+      if (!TERMINAL_RUN.has(run.status) || !run.compensation_failed?.length) {
+        return { ok: false, code: 'conflict', message: 'Only a finished run whose compensation failed can have it retried' };
+      }
+      await this.engine(run).retryCompensation(actor);
+      return { ok: true, value: runView(run) };
+    });
   }
 
   /** The live view: a hibernatable WebSocket that gets a snapshot (or the events after `?after=N`). */
@@ -421,51 +474,4 @@ export class RunDO extends DurableObject<Env> {
       // Already closed.
     }
   }
-}
-
-function auditEntry(run: RunState, ev: RunEvent): AuditInput {
-  return {
-    ts: ev.ts,
-    actor: ev.actor ?? { type: 'system', id: 'run-engine' },
-    action: ev.type.startsWith('run.') ? ev.type : `run.${ev.type}`,
-    resource: { type: 'run', id: run.id },
-    data: {
-      seq: ev.seq,
-      ...(ev.message ? { message: ev.message } : {}),
-      run_status: ev.run.status,
-      ...(ev.step
-        ? {
-            step: ev.step.id,
-            tool: ev.step.tool,
-            status: ev.step.status,
-            attempts: ev.step.attempts,
-            ...(ev.type === 'step.started' || ev.type === 'step.awaiting_approval' ? { args: ev.step.args } : {}),
-            ...(ev.step.decision && ev.type !== 'step.started' ? { decision: { effect: ev.step.decision.effect, reasons: ev.step.decision.reasons } } : {}),
-            ...(ev.type === 'step.succeeded' ? { result: ev.step.result } : {}),
-            ...(ev.step.error ? { error: ev.step.error } : {}),
-          }
-        : {}),
-      // An agent call is audited by what it was and cost; its full answer is in the run's trace.
-      ...(ev.trace ? { agent: auditedTrace(ev.trace) } : {}),
-      ...(ev.hallucination ? { hallucination: ev.hallucination } : {}),
-    },
-    source_key: `run:${run.id}:${ev.seq}`,
-  };
-}
-
-function auditedTrace(t: TraceRecord): Record<string, unknown> {
-  return {
-    seq: t.seq,
-    agent: t.agent,
-    ...(t.step !== undefined ? { step: t.step } : {}),
-    provider: t.provider,
-    model: t.model,
-    prompt_version: t.prompt_version,
-    prompt_hash: t.prompt_hash,
-    input_tokens: t.input_tokens,
-    output_tokens: t.output_tokens,
-    cost_usd: t.cost_usd,
-    latency_ms: t.latency_ms,
-    ...(t.error ? { error: t.error } : {}),
-  };
 }

@@ -6,7 +6,7 @@ import { createApiKey } from '../worker/auth/keys';
 import { makeDb } from '../worker/db/client';
 import type { RunState } from '../worker/runs/types';
 import { api, json, newTenant, type TestTenant } from './helpers';
-import { createRunbook, driveUntil, getRun, startRun, statusOf, stubFor } from './run-helpers';
+import { createRunbook, driveUntil, getRun, startRun, statusOf, stubFor, editRun } from './run-helpers';
 
 const CORDON = `apiVersion: agentrunbook/v1
 kind: Runbook
@@ -106,10 +106,8 @@ describe('approvals', () => {
     const waiting = await getRun(t.keys.viewer, id);
     expect(waiting.steps[0]!.approval?.expires_in).toBe('30m');
     // Thirty minutes pass.
-    await runInDurableObject(stubFor(t.id, id), async (instance, state) => {
-      const run = (instance as unknown as { run: RunState }).run;
+    await editRun(stubFor(t.id, id), (run) => {
       run.steps[0]!.approval_expires_at = new Date(Date.now() - 1000).toISOString();
-      await state.storage.put('run', run);
     });
     const late = await approve(id, t.keys.admin);
     expect(late.status).toBe(409);
@@ -125,10 +123,8 @@ describe('approvals', () => {
     expect((await approve(id, t.keys.admin)).status).toBe(200);
     // Before the approved call runs, what its arguments are built from changes (as when an agent
     // re-fills them): the approval was for node-7, not node-8.
-    await runInDurableObject(stubFor(t.id, id), async (instance, state) => {
-      const run = (instance as unknown as { run: RunState }).run;
+    await editRun(stubFor(t.id, id), (run) => {
       run.inputs = { ...run.inputs, node: 'node-8' };
-      await state.storage.put('run', run);
     });
     let run = await driveUntil(t.id, t.keys.sre, id, ['awaiting_approval', 'succeeded']);
     expect(run.status).toBe('awaiting_approval');

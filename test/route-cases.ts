@@ -146,6 +146,9 @@ export const CASES: Case[] = [
     allowed: from('operator'),
     call: async (f) => ({ path: `/runs/${await startRun(f.t.keys.operator, { runbook: 'sleepy' })}/cancel`, method: 'POST', json: {} }),
   },
+  { route: 'GET /runs/{id}/steps/{stepId}/result', allowed: from('viewer'), call: (f) => ({ path: `/runs/${f.runId}/steps/pause/result` }) },
+  // A run whose compensation did not fail: past the role check the answer is 409, for every role.
+  { route: 'POST /runs/{id}/compensate', allowed: from('sre'), allowedStatus: 409, call: (f) => ({ path: `/runs/${f.runId}/compensate`, method: 'POST', json: {} }) },
   { route: 'POST /runs/{id}/steps/{stepId}/approve', allowed: from('sre'), call: async (f) => ({ path: `/runs/${await waitingRun(f)}/steps/ticket/approve`, method: 'POST', json: {} }) },
   { route: 'POST /runs/{id}/steps/{stepId}/deny', allowed: from('sre'), call: async (f) => ({ path: `/runs/${await waitingRun(f)}/steps/ticket/deny`, method: 'POST', json: {} }) },
   { route: 'GET /approvals', allowed: from('viewer'), call: () => ({ path: '/approvals' }) },

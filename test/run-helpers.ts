@@ -1,6 +1,7 @@
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { editStoredRun, RunStore } from '../worker/runs/state-store';
 import type { RunState, RunView } from '../worker/runs/types';
 import { api, json } from './helpers';
 
@@ -50,19 +51,32 @@ export async function driveUntil(tenantId: string, key: string, id: string, stat
 
 export const statusOf = (run: RunView) => Object.fromEntries(run.steps.map((s) => [s.id, s.status]));
 
+/** The run as its object stored it. */
+export async function storedRun(stub: ReturnType<typeof stubFor>): Promise<RunState | undefined> {
+  return runInDurableObject(stub, (_instance, state) => new RunStore(state.storage).load());
+}
+
+/**
+ * Changes a run's stored state (as time passing or a crash would leave it), then evicts its
+ * object, which reads the changed state when it next wakes: tests never touch the object's fields.
+ */
+export async function editRun(stub: ReturnType<typeof stubFor>, edit: (run: RunState) => void): Promise<void> {
+  await stub.settle();
+  await runInDurableObject(stub, (_instance, state) => editStoredRun(state.storage, edit));
+  await evictDurableObject(stub).catch((err: Error) => {
+    if (!/not currently running/.test(err.message)) throw err;
+  });
+}
+
 /** Moves every pending wake-up (durable sleep, retry backoff) into the past: time passes, instantly. */
 export async function fastForward(stub: ReturnType<typeof stubFor>): Promise<void> {
-  await runInDurableObject(stub, async (instance, state) => {
-    // The object keeps its state in memory (loaded once) and in storage: change both.
-    const run = (instance as unknown as { run?: RunState }).run;
-    if (!run) return;
-    let changed = false;
+  const stored = await storedRun(stub);
+  const past = (at: string | undefined) => at !== undefined && Date.parse(at) > Date.now();
+  if (!stored?.steps.some((s) => past(s.wake_at) || past(s.compensation?.next_at))) return;
+  await editRun(stub, (run) => {
     for (const s of run.steps) {
-      if (s.wake_at && Date.parse(s.wake_at) > Date.now()) {
-        s.wake_at = new Date(Date.now() - 1).toISOString();
-        changed = true;
-      }
+      if (past(s.wake_at)) s.wake_at = new Date(Date.now() - 1).toISOString();
+      if (s.compensation && past(s.compensation.next_at)) s.compensation.next_at = new Date(Date.now() - 1).toISOString();
     }
-    if (changed) await state.storage.put('run', run);
   });
 }

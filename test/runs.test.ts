@@ -10,7 +10,8 @@ import { MAX_RUNBOOK_STEPS } from '../worker/runbooks/schema';
 import type { RunState } from '../worker/runs/types';
 import { findRunbook, getRunbook } from '../worker/store/runbooks';
 import { api, json, newTenant } from './helpers';
-import { createRunbook, driveUntil, getRun, startRun, statusOf, stubFor } from './run-helpers';
+import type { OutboxCursors } from '../worker/runs/outbox';
+import { createRunbook, driveUntil, getRun, startRun, statusOf, stubFor, editRun } from './run-helpers';
 
 const DRAIN = `apiVersion: agentrunbook/v1
 kind: Runbook
@@ -201,7 +202,8 @@ describe('runs', () => {
     const calls = (await ledger(id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const keys = calls.map((c) => c.idempotencyKey);
     expect(keys).toEqual(expect.arrayContaining([`${id}:check:1`, `${id}:check:2`, `${id}:check:3`]));
-    expect(keys.filter((k) => k.endsWith(':compensate')).sort()).toEqual([`${id}:cordon:compensate`, `${id}:scale:compensate`]);
+    // Each compensation attempt has its own key (a retry after a failure is a new delivery).
+    expect(keys.filter((k) => k.includes(':compensate')).sort()).toEqual([`${id}:cordon:compensate:1`, `${id}:scale:compensate:1`]);
     // Reverse order: scale is undone before cordon.
     const { items } = await json<{ items: { type: string; step?: { id: string } }[] }>(api(`/runs/${id}/events`, { key: t.keys.sre }));
     expect(items.filter((e) => e.type === 'step.compensated').map((e) => e.step!.id)).toEqual(['scale', 'cordon']);
@@ -220,12 +222,9 @@ describe('runs', () => {
 
     await evictDurableObject(stub);
     // Time passes: move the wake-up time into the past instead of waiting ten minutes.
-    await runInDurableObject(stub, async (_instance, state) => {
-      const s = (await state.storage.get<RunState>('run'))!;
+    await editRun(stub, (s) => {
       s.steps[1]!.wake_at = new Date(Date.now() - 1000).toISOString();
-      await state.storage.put('run', s);
     });
-    await evictDurableObject(stub);
     run = await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed']);
     expect(run.status).toBe('succeeded');
     expect(run.steps.map((s) => s.attempts)).toEqual([1, 1, 1]);
@@ -240,14 +239,12 @@ describe('runs', () => {
     const stub = stubFor(t.id, id);
     // Reproduce the state a crash leaves: "step.started" persisted (attempt 1), the vendor acted
     // (ledger row written by a first delivery), the result never stored.
-    await runInDurableObject(stub, async (_instance, state) => {
-      const s = (await state.storage.get<RunState>('run'))!;
+    await editRun(stub, (s) => {
       s.status = 'running';
       s.steps[0]!.status = 'running';
       s.steps[0]!.attempts = 1;
       s.steps[0]!.args = { cluster: 'prod-eu', node: 'node-7' };
       s.steps[0]!.started_at = new Date().toISOString();
-      await state.storage.put('run', s);
     });
     const { LedgerInvoker } = await import('../worker/runs/invoke');
     const { getTool } = await import('../worker/tools/catalog');
@@ -262,7 +259,6 @@ describe('runs', () => {
       mode: 'simulated',
       world,
     });
-    await evictDurableObject(stub);
     await runDurableObjectAlarm(stub);
     const run = await getRun(t.keys.sre, id);
     expect(run.steps[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
@@ -286,7 +282,7 @@ describe('long runbooks', () => {
 });
 
 describe('D1 mirror after a restart', () => {
-  it('a restarted run object copies all its steps to D1 again (the approvals inbox reads them)', async () => {
+  it('a restarted run object resumes the copy to D1 from its outbox cursor (the approvals inbox reads them)', async () => {
     const t = await newTenant();
     await createRunbook(t.keys.sre, withApproval);
     const id = await startRun(t.keys.sre, { runbook: 'drain-approved', inputs: { node: 'node-8' } });
@@ -295,7 +291,11 @@ describe('D1 mirror after a restart', () => {
     // was running unacknowledged, so the platform delivers it again.
     await env.DB.prepare("UPDATE run_steps SET status = 'pending' WHERE run_id = ?").bind(id).run();
     const stub = stubFor(t.id, id);
-    await runInDurableObject(stub, (_i, state) => state.storage.setAlarm(Date.now()));
+    await runInDurableObject(stub, async (_i, state) => {
+      const cursors = (await state.storage.get<OutboxCursors>('outbox'))!;
+      await state.storage.put('outbox', { ...cursors, mirrored_seq: 0 });
+      await state.storage.setAlarm(Date.now());
+    });
     await evictDurableObject(stub);
     await runDurableObjectAlarm(stub);
     await stub.settle();
@@ -316,7 +316,9 @@ describe('watchdog', () => {
     expect(statusOf(await getRun(t.keys.sre, id)).pause).toBe('running');
     await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
-    await env.DB.prepare("UPDATE runs SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(id).run();
+    // The run wanted to be woken long ago (its D1 copy says when), and nothing has happened since.
+    expect((await env.DB.prepare('SELECT next_wake_at FROM runs WHERE id = ?').bind(id).first<{ next_wake_at: string | null }>())!.next_wake_at).not.toBeNull();
+    await env.DB.prepare("UPDATE runs SET next_wake_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(id).run();
     expect(await sweepStalledRuns(env)).toBeGreaterThanOrEqual(1);
     // The re-armed alarm may fire at once and re-arm for the end of the wait; while it runs there is
     // no alarm set, so look again until it has finished.
@@ -327,6 +329,25 @@ describe('watchdog', () => {
       if (alarm === null) await new Promise((r) => setTimeout(r, 25));
     }
     expect(alarm).not.toBeNull();
+  });
+});
+
+describe('watchdog paging', () => {
+  it('finds every stalled run, page by page, in wake order, and none that is on time or finished', async () => {
+    const { sweepStalledRuns } = await import('../worker/runs/watchdog');
+    const t = await newTenant();
+    const insert = (id: string, status: string, wake: string | null) =>
+      env.DB.prepare(
+        "INSERT INTO runs (id, tenant_id, runbook_id, runbook_name, runbook_version, status, mode, inputs, context, actor_type, actor_id, next_wake_at) VALUES (?, ?, 'rb', 'rb', 1, ?, 'execute', '{}', '{}', 'api_key', 'k', ?)",
+      ).bind(id, t.id, status, wake);
+    const now = Date.parse('2026-12-08T12:00:00Z');
+    const stalled = Array.from({ length: 450 }, (_, i) => insert(`run_stall_${t.id}_${String(i).padStart(3, '0')}`, i % 3 === 0 ? 'awaiting_approval' : 'running', new Date(now - 3_600_000 + i).toISOString()));
+    const fine = Array.from({ length: 30 }, (_, i) => insert(`run_fine_${t.id}_${i}`, 'running', new Date(now + 60_000).toISOString()));
+    const done = Array.from({ length: 30 }, (_, i) => insert(`run_done_${t.id}_${i}`, 'succeeded', null));
+    await env.DB.batch([...stalled, ...fine, ...done]);
+    // Other tests' runs may be stalled too at this clock: count only this tenant's.
+    const before = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE tenant_id != ? AND next_wake_at IS NOT NULL AND next_wake_at < ? AND status IN ('queued','planning','running','awaiting_approval')").bind(t.id, new Date(now - 300_000).toISOString()).first<{ n: number }>();
+    expect(await sweepStalledRuns(env, { now, pageSize: 100 })).toBeGreaterThanOrEqual(450 + before!.n);
   });
 });
 
@@ -440,7 +461,7 @@ describe('a run its object cannot take', () => {
     const stub = stubFor(t.id, id);
     // The copy to D1 and the audit log fails once the run is admitted (its D1 row written).
     await runInDurableObject(stub, (instance: unknown) => {
-      (instance as { flush: () => Promise<void> }).flush = () => Promise.reject(new Error('D1 is unavailable'));
+      (instance as { deliver: () => Promise<void> }).deliver = () => Promise.reject(new Error('D1 is unavailable'));
     });
     const principal = { tenantId: t.id, tenantName: 't', keyId: 'key_x', keyName: 'x', role: 'sre' as const, platformOwner: false, actor: { type: 'api_key' as const, id: 'key_x' } };
     await expect(startRunIn(env, db, principal, { id, runbook: { id: rb.id, name: rb.name, version: rb.version }, spec: rb.spec, inputs: {}, context: {}, mode: 'dry_run' })).rejects.toThrow(/D1 is unavailable/);

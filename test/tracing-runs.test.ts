@@ -179,7 +179,7 @@ describe('a run as a trace', () => {
     ]);
     // The undo of the cordon, under its own span.
     const [compensate] = named('compensate cordon');
-    expect(childrenOf(compensate!).map((c) => [c.name, attr(c, 'agentrunbook.idempotency_key')])).toEqual([['tool k8s.uncordon_node', `${id}:cordon:compensate`]]);
+    expect(childrenOf(compensate!).map((c) => [c.name, attr(c, 'agentrunbook.idempotency_key')])).toEqual([['tool k8s.uncordon_node', `${id}:cordon:compensate:1`]]);
 
     // The stub planner is an LLM call like any other: a client span with the GenAI attributes.
     const [planner, ...more] = named('llm planner');

@@ -20,7 +20,7 @@ import type { RunState, RunView } from '../worker/runs/types';
 import { getTool } from '../worker/tools/catalog';
 import { createJiraFake, type JiraFake } from './fakes/jira-server';
 import { api, json, newTenant, type TestTenant } from './helpers';
-import { createRunbook, driveUntil, getRun, startRun, stubFor } from './run-helpers';
+import { createRunbook, driveUntil, getRun, startRun, stubFor, storedRun } from './run-helpers';
 
 const ORIGIN = 'https://jira.fake';
 const EMAIL = 'ops-bot@acme.test';
@@ -250,7 +250,7 @@ describe('a vendor that answers 429 with Retry-After', () => {
       if (!retrying) await new Promise((r) => setTimeout(r, 25));
     }
     expect(retrying?.message).toMatch(/^Attempt 1 failed: Jira answered 429 .*\(retry after 45s\); retrying in 45000 ms$/);
-    const wakeAt = await runInDurableObject(stubFor(u.t.id, id), (instance) => (instance as unknown as { run: RunState }).run.steps[0]!.wake_at);
+    const wakeAt = (await storedRun(stubFor(u.t.id, id)))!.steps[0]!.wake_at;
     expect(Date.parse(wakeAt!) - Date.parse(retrying!.ts)).toBeGreaterThanOrEqual(45_000);
     expect(creates(u)).toHaveLength(1);
     expect((await getRun(u.t.keys.sre, id)).status).toBe('running');

@@ -28,6 +28,30 @@ export const DecisionSchema = z
   })
   .openapi('Decision');
 
+export const ResultRefSchema = z
+  .object({
+    key: z.string().describe('The idempotency key of the call that returned it'),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    preview: z.string().describe("The first characters of the result's JSON"),
+    truncated: z.literal(true),
+  })
+  .describe('A large result kept out of line: GET /runs/{id}/steps/{step}/result returns the whole')
+  .openapi('ResultRef');
+
+export const CompensationSchema = z
+  .object({
+    tool: z.string(),
+    args: Json.nullable(),
+    status: z.enum(['pending', 'succeeded', 'failed', 'skipped']),
+    result: z.unknown().optional(),
+    error: z.string().optional(),
+    attempts: z.number().int().optional(),
+    next_at: z.string().optional(),
+    deadline_at: z.string().optional(),
+  })
+  .openapi('Compensation');
+
 export const StepSchema = z
   .object({
     id: z.string(),
@@ -35,9 +59,12 @@ export const StepSchema = z
     status: z.enum(['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'skipped', 'denied', 'simulated', 'compensated']),
     args: Json.nullable(),
     result: z.unknown().optional(),
+    result_ref: ResultRefSchema.optional(),
     error: z.string().optional(),
+    outcome_unknown: z.literal(true).optional().describe('Cancelled while its call was in flight: whether it acted is unknown'),
     decision: DecisionSchema.optional(),
     attempts: z.number(),
+    compensation: CompensationSchema.optional(),
     integration_mode: z.enum(['simulated', 'live']).optional(),
     approvals: z.array(Json),
     plan: z
@@ -95,6 +122,7 @@ export const RunSchema = z
     tokens: z.number(),
     steps: z.array(StepSchema),
     hallucinations: z.array(HallucinationSchema).optional().describe('What agents proposed that was refused or corrected; never executed'),
+    compensation_failed: z.array(z.string()).optional().describe('Steps whose undoing failed for good: a person must look; POST /runs/{id}/compensate retries'),
   })
   .openapi('Run');
 

@@ -130,10 +130,13 @@ export const runs = sqliteTable(
     createdAt: text('created_at').notNull().default(now),
     updatedAt: text('updated_at').notNull().default(now),
     endedAt: text('ended_at'),
+    /** When the run's object wants to be woken next (null: it waits for a person, or is done): the watchdog's index. */
+    nextWakeAt: text('next_wake_at'),
   },
   (t) => [
     index('runs_tenant_created').on(t.tenantId, t.createdAt),
     index('runs_tenant_status').on(t.tenantId, t.status),
+    index('runs_next_wake').on(t.nextWakeAt, t.id).where(sql`next_wake_at IS NOT NULL`),
   ],
 );
 

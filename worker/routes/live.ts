@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { makeDb } from '../db/client';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
-import { runStub } from '../runs/create';
+import { runStub } from '../runs/client';
 import { runExists } from '../runs/mirror';
 
 /** `GET /runs/{id}/live`: the WebSocket is accepted by the run's Durable Object (hibernatable). */

@@ -1,14 +1,15 @@
 import { z } from '@hono/zod-openapi';
 import { and, desc, eq } from 'drizzle-orm';
 import { route, router } from '../api/route';
-import { CancelSchema, CreateRunSchema, IdParam, ReviewSchema, RunSchema, RunStepParams, RunSummarySchema, RunTraceSchema, StepSchema, listOf } from '../api/schemas';
+import { CancelSchema, CreateRunSchema, IdParam, ReviewSchema, RunSchema, RunStepParams, RunSummarySchema, ResultRefSchema, RunTraceSchema, StepSchema, listOf } from '../api/schemas';
 import { requireRole } from '../auth/middleware';
 import { makeDb } from '../db/client';
 import { runSteps, runs } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
-import { createRun, idempotencyKeyOf, runStub } from '../runs/create';
-import type { RpcResult } from '../../durable-objects/run-do';
+import { runClient, type RpcResult } from '../runs/client';
+import { createRun, idempotencyKeyOf } from '../runs/create';
+import { mayReview } from '../runs/approval-rules';
 import { activePolicy } from '../store/policies';
 import type { Context } from 'hono';
 import type { Decision } from '../policy/decide';
@@ -26,7 +27,7 @@ async function ownedRun(c: Context<AppEnv>, id: string) {
     .where(and(eq(runs.id, id), eq(runs.tenantId, p.tenantId)))
     .limit(1);
   if (!row) throw ApiError.notFound('Run');
-  return runStub(c.env, p.tenantId, id);
+  return runClient(c.env, p.tenantId, id);
 }
 
 function unwrap<T>(result: RpcResult<T>): T {
@@ -108,8 +109,7 @@ export const runRoutes = router()
     route({ method: 'get', path: '/runs/{id}/trace', summary: "The run's agent calls: agent, provider, model, prompt version, tokens, cost, latency, answer", tags: ['runs'], params: IdParam, response: RunTraceSchema }),
     async (c) => {
       const stub = await ownedRun(c, c.req.valid('param').id);
-      // RPC return types lose precision on `unknown` fields; the values are the DO's own types.
-      const [items, view] = (await Promise.all([stub.traces(), stub.view()])) as unknown as [TraceRecord[], RunView | null];
+      const [items, view] = await Promise.all([stub.traces(), stub.view()]);
       if (!view) throw ApiError.notFound('Run');
       const sum = (pick: (t: TraceRecord) => number) => items.reduce((n, t) => n + pick(t), 0);
       return c.json({
@@ -124,6 +124,21 @@ export const runRoutes = router()
       }, 200);
     },
   )
+  .openapi(
+    route({ method: 'get', path: '/runs/{id}/steps/{stepId}/result', summary: "A step's whole result (a large one is only previewed in the run view)", tags: ['runs'], params: RunStepParams, response: z.object({ step_id: z.string(), result: z.unknown(), result_ref: ResultRefSchema.optional() }) }),
+    async (c) => {
+      const { id, stepId } = c.req.valid('param');
+      const found = await (await ownedRun(c, id)).stepResult(stepId);
+      if (!found.found) throw ApiError.notFound('Step');
+      return c.json({ step_id: stepId, result: found.result, ...(found.ref ? { result_ref: found.ref } : {}) }, 200);
+    },
+  )
+  .openapi(route({ method: 'post', path: '/runs/{id}/compensate', summary: 'Retry the failed compensations of a finished run (after a person looked)', tags: ['runs'], params: IdParam, response: RunSchema }), async (c) => {
+    const p = c.get('principal');
+    requireRole(p, 'sre', 'retry compensation');
+    const stub = await ownedRun(c, c.req.valid('param').id);
+    return c.json(unwrap(await stub.retryCompensation(p.actor)), 200);
+  })
   .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/approve', summary: 'Approve a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'approve'))
   .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/deny', summary: 'Deny a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'deny'))
   .openapi(route({ method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a run (optionally compensating completed steps)', tags: ['runs'], params: IdParam, body: CancelSchema, response: RunSchema }), async (c) => {
@@ -147,9 +162,7 @@ export const runRoutes = router()
       .limit(200);
     const visible = [];
     for (const r of rows) {
-      const approval = (r.step.decision as Decision | null)?.approval;
-      if (approval && !approval.roles.includes(p.role)) continue;
-      if (approval?.distinct_from_requester && r.actorId === p.actor.id) continue;
+      if (mayReview(r.step.decision as Decision | null ?? undefined, { id: p.actor.id, role: p.role, canApprove: true }, r.actorId)) continue;
       // A step waiting for more approvals (quorum) leaves the inbox of those who reviewed these arguments.
       const mine = (r.step.approvals as ApprovalRecord[] | null)?.filter((a) => a.actor.id === p.actor.id) ?? [];
       if (mine.length > 0) {

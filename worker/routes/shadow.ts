@@ -6,7 +6,7 @@ import { makeDb } from '../db/client';
 import { runs } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../observability/log';
-import { runStub } from '../runs/create';
+import { runClient } from '../runs/client';
 import type { RunView } from '../runs/types';
 import { shadowReport } from '../shadow/report';
 import { loadExpectation, recordScore } from '../shadow/store';
@@ -81,7 +81,7 @@ export const shadowRoutes = router().openapi(
       );
     }
     // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
-    const view = (await runStub(c.env, p.tenantId, id).view()) as unknown as RunView | null;
+    const view = await runClient(c.env, p.tenantId, id).view();
     if (!view) throw ApiError.notFound('Run');
     const report = shadowReport(view, expectation);
     if (report.complete && expectation.score === null) {

@@ -5,7 +5,8 @@ import { audit } from '../api/route';
 import { requireRole } from '../auth/middleware';
 import { invokeTool } from '../runs/adhoc';
 import { limitCounts, tenantCostToday } from '../policy/usage';
-import { idempotencyKeyOf, runStub } from '../runs/create';
+import { runClient } from '../runs/client';
+import { idempotencyKeyOf } from '../runs/create';
 import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { makeDb } from '../db/client';
 import { ApiError, zodDetails } from '../lib/errors';
@@ -106,7 +107,7 @@ export const toolRoutes = router()
           data: { tool: body.tool, args: body.args, mode: body.mode, ...(body.reason ? { reason: body.reason } : {}) },
         });
         // Work on it now, so an allowed call answers with its outcome rather than "queued".
-        run = ((await runStub(c.env, p.tenantId, run.id).kick()) as unknown as RunView | null) ?? run;
+        run = (await runClient(c.env, p.tenantId, run.id).kick()) ?? run;
       }
       const step = run.steps[0]!;
       const done = TERMINAL_RUN.has(run.status);

@@ -6,6 +6,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { ApiError, zodDetails } from '../lib/errors';
 import type { Runbook } from '../runbooks/types';
 import { getTool } from '../tools/catalog';
+import { runClient } from './client';
 import { idempotencyConflict, idempotentRunId, startRun } from './create';
 import type { RunView } from './types';
 
@@ -79,8 +80,7 @@ export async function invokeTool(env: Env, db: DB, principal: Principal, req: In
 }
 
 async function view(env: Env, tenantId: string, id: string): Promise<RunView> {
-  const stub = env.RUNS.get(env.RUNS.idFromName(`${tenantId}:${id}`));
-  const run = (await stub.view()) as unknown as RunView | null;
+  const run = await runClient(env, tenantId, id).view();
   if (!run) throw ApiError.notFound('Run');
   return run;
 }

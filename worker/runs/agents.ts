@@ -62,6 +62,8 @@ export class RunAgents {
     private readonly run: RunState,
     private readonly host: AgentsHost | undefined,
     private readonly now: () => number,
+    /** Awaits a model call without holding the run (a cancel aborts it through `signal`). */
+    private readonly outside: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T> = (work) => work(new AbortController().signal),
   ) {}
 
   private provider(): { ok: true; provider: Provider } | { ok: false; error: string } {
@@ -114,14 +116,16 @@ export class RunAgents {
     const got = this.provider();
     if (!got.ok) return { ok: false, reason: got.error, events: [] };
     const provider = got.provider;
-    const outcome = await planRun(provider, {
+    const history = provider.name === 'stub' ? [] : await this.history();
+    const outcome = await this.outside((signal) => planRun(provider, {
+      signal,
       runbook: run.spec,
       inputs: run.inputs,
       context: run.context,
       run: { id: run.id, mode: run.mode, actor: run.actor },
       allowed: allowedTools(run.policy, run.actor.role),
-      history: provider.name === 'stub' ? [] : await this.history(),
-    });
+      history,
+    }));
     const events = [this.charge(outcome.trace)];
     if (!outcome.ok) return { ok: false, reason: `Planning failed: ${outcome.error.message}`, events };
     const at = new Date(this.now()).toISOString();
@@ -158,7 +162,9 @@ export class RunAgents {
     const templateHash = await sha256Hex(canonicalJson(resolved.args));
     const memo = step.agent?.args;
     if (memo?.template_hash === templateHash) return { ok: true, args: memo.args, events: [] };
-    const filled = await fillArgs(got.provider, { step: { id: step.id, tool: step.tool, with: spec.with }, vars, ...(this.run.spec.spec.goal !== undefined && { goal: this.run.spec.spec.goal }) });
+    const filled = await this.outside((signal) =>
+      fillArgs(got.provider, { signal, step: { id: step.id, tool: step.tool, with: spec.with }, vars, ...(this.run.spec.spec.goal !== undefined && { goal: this.run.spec.spec.goal }) }),
+    );
     const events = filled.trace ? [this.charge(filled.trace)] : [];
     if (!filled.ok) {
       // An answer that does not fit the tool's schema, even after a repair, is a hallucination too.
@@ -184,14 +190,15 @@ export class RunAgents {
     const argsHash = step.args_hash ?? '';
     const memo = step.agent?.review;
     if (memo?.args_hash === argsHash) return { decision: apply(decision, memo.review), events: [] };
-    const outcome = await reviewCall(got.provider, {
+    const outcome = await this.outside((signal) => reviewCall(got.provider, {
+      signal,
       runbook: { name: this.run.runbook.name, ...(this.run.spec.spec.goal !== undefined && { goal: this.run.spec.spec.goal }) },
       step: { id: step.id, tool: step.tool, args: step.args ?? {} },
       decision,
       inputs: this.run.inputs,
       context: this.run.context,
       results: results as Record<string, unknown>,
-    });
+    }));
     const events = [this.charge(outcome.trace)];
     const review: Review = outcome.ok ? outcome.review : unavailableReview(`${outcome.error.code}: ${outcome.error.message}`);
     step.agent = { ...step.agent, review: { args_hash: argsHash, review } };

@@ -7,13 +7,13 @@ import { activePolicy } from '../store/policies';
 import { RUNS_PER_HOUR_PREFIX, reserveRunSlot } from '../policy/usage';
 import { runs, shadowExpectations } from '../db/schema';
 import { and, eq } from 'drizzle-orm';
+import { runClient } from './client';
 import { runExists, runRow } from './mirror';
 import { shadowHook } from '../shadow/hook';
 import { tenantHasLive } from '../store/integrations';
 import { tenantHasClusters } from '../clusters/store';
 import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
-import type { StartOutcome } from '../../durable-objects/run-do';
 import type { Runbook } from '../runbooks/types';
 import { roleOf } from '../policy/schema';
 import { currentTraceparent } from '../observability/tracing';
@@ -29,9 +29,7 @@ export interface CreateRunRequest {
 }
 
 /** The Durable Object that holds a run. Its name includes the tenant, so ids never cross tenants. */
-export function runStub(env: Env, tenantId: string, runId: string) {
-  return env.RUNS.get(env.RUNS.idFromName(`${tenantId}:${runId}`));
-}
+export { runStub } from './client';
 
 /**
  * Validates a run request against the runbook and the active policy, then hands the run to
@@ -138,8 +136,7 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
   // A run object that cannot take a new run undoes what it wrote itself (RunDO.start, unadmitRun);
   // the Worker deletes nothing here: after a failed RPC the run may exist (a retry's, or one the
   // object took before the connection dropped), and its row is then its own.
-  // RPC return types lose precision on `unknown` fields; the value is the DO's StartOutcome.
-  const outcome = (await runStub(env, principal.tenantId, id).start(init)) as unknown as StartOutcome;
+  const outcome = await runClient(env, principal.tenantId, id).start(init);
   if (!outcome.sameRequest) throw idempotencyConflict();
   return { run: outcome.view, replayed: !outcome.created };
 }

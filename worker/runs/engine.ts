@@ -9,7 +9,11 @@ import type { RunbookStep } from '../runbooks/types';
 import { getTool } from '../tools/catalog';
 import type { ToolDef } from '../tools/types';
 import { RunAgents, type AgentEvent, type AgentsHost } from './agents';
-import type { ToolInvoker } from './invoke';
+import { approvalsFor, approvalsNeeded, reviewRefusal, type Reviewer, type ReviewRefusal } from './approval-rules';
+import { backoffMs, mayRetry } from './backoff';
+import { COMPENSATION_WINDOW_MS, compensationCall, nextCompensationAttempt, stepsToCompensate } from './compensation';
+import type { ToolCall, ToolInvoker, ToolOutcome } from './invoke';
+import { outOfLine, type ResultRef } from './results';
 import type { RunState, RunStatus, StepState } from './types';
 
 /** What the engine asks of its host (the run's Durable Object, or a test harness). */
@@ -22,6 +26,15 @@ export interface EngineHost {
    * so every step's copy in D1 is refreshed, not only those the events name.
    */
   commit(events: PendingEvent[], opts?: { allSteps?: boolean }): Promise<void>;
+  /**
+   * Awaits a call to the world (a tool, a model) without holding the run, so that a cancel or an
+   * approval is not kept waiting; `signal` aborts when the run is cancelled. Throws `Superseded`
+   * when the run was changed meanwhile: the engine then drops what it was doing (its next tick
+   * starts from the changed state). Without it (unit tests) the call is simply awaited.
+   */
+  outside?<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** The result the call with this key recorded (a large result is kept out of line there). */
+  loadResult?(ref: Pick<ResultRef, 'key'>): Promise<unknown>;
   /** Tenant-wide counters (budgets, blast-radius limits); without one only per-run budgets apply. */
   governor?: Governor;
   /** The agents' provider and the planner's history; without it the deterministic stub plans. */
@@ -48,9 +61,24 @@ export interface PendingEvent extends AgentEvent {
 /** When the engine wants to be woken next: a time (ms), or never (waits for a person or is done). */
 export type Wake = number | undefined;
 
-const MAX_BACKOFF_MS = 10 * 60_000;
 /** One alarm works this long at most, then yields and re-arms, so cancels and approvals get a turn. */
 const SLICE_MS = 1_000;
+/**
+ * No call to the world may take longer, whatever the step's timeout: calls are awaited inside an
+ * alarm, which the platform ends after 15 minutes (and then retries, repeating the call).
+ */
+export const MAX_CALL_MS = 10 * 60_000;
+
+/** The run was changed (cancelled) while a call was in flight: what the call returned is not applied. */
+export class Superseded extends Error {
+  constructor() {
+    super('The run changed while a call was in flight');
+    this.name = 'Superseded';
+  }
+}
+
+/** The actor of the engine's own transitions in events and the audit log. */
+export type EventActor = PendingEvent['actor'];
 
 /**
  * The run state machine. Each transition changes the state in memory and is committed (persisted
@@ -60,12 +88,27 @@ const SLICE_MS = 1_000;
 export class RunEngine {
   private tenantCost: { at: number; value: number } | undefined;
   private readonly agents: RunAgents;
+  /** Large results this engine has read or produced, by step id. */
+  private readonly results = new Map<string, unknown>();
 
   constructor(
     private readonly run: RunState,
     private readonly host: EngineHost,
   ) {
-    this.agents = new RunAgents(run, host.agents, () => host.now());
+    this.agents = new RunAgents(run, host.agents, () => host.now(), (work) => this.outside(work));
+  }
+
+  private outside<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.host.outside ? this.host.outside(work) : work(new AbortController().signal);
+  }
+
+  /** A tool call made outside the run's lock, with a deadline (the step's, never past MAX_CALL_MS). */
+  private call(call: Omit<ToolCall, 'tenantId' | 'runId' | 'world' | 'signal'>, deadline?: number): Promise<ToolOutcome> {
+    const left = Math.min(MAX_CALL_MS, deadline !== undefined ? deadline - this.host.now() : MAX_CALL_MS);
+    const run = this.run;
+    return this.outside((signal) =>
+      this.host.invoker.invoke({ ...call, tenantId: run.tenantId, runId: run.id, world: run.world, timeoutMs: Math.max(0, left), signal }),
+    );
   }
 
   private iso(ms = this.host.now()): string {
@@ -101,7 +144,8 @@ export class RunEngine {
       }
       if (run.compensate.length > 0) {
         const id = run.compensate[0]!;
-        await withSpan(`compensate ${id}`, { 'agentrunbook.step.id': id }, () => this.compensateNext());
+        const wait = await withSpan(`compensate ${id}`, { 'agentrunbook.step.id': id }, () => this.compensateNext());
+        if (wait !== undefined) return wait;
         continue;
       }
       const step = run.steps[run.cursor];
@@ -151,10 +195,16 @@ export class RunEngine {
     return true;
   }
 
-  private vars(): { inputs: Record<string, unknown>; context: Record<string, unknown>; run: Record<string, unknown>; steps: Record<string, unknown> } {
+  /**
+   * What templates and conditions see. A large result is read from where it is kept only when the
+   * step being prepared mentions the step that returned it (its spec's text names it).
+   */
+  private async vars(spec?: RunbookStep): Promise<{ inputs: Record<string, unknown>; context: Record<string, unknown>; run: Record<string, unknown>; steps: Record<string, unknown> }> {
     const steps: Record<string, unknown> = {};
+    const text = spec ? JSON.stringify(spec) : '';
     for (const s of this.run.steps) {
-      steps[s.id] = s.result !== undefined ? { status: s.status, result: s.result } : { status: s.status };
+      const result = s.result_ref && text.includes(s.id) ? await this.resultOf(s) : s.result;
+      steps[s.id] = result !== undefined ? { status: s.status, result } : { status: s.status };
     }
     return {
       inputs: this.run.inputs,
@@ -162,6 +212,21 @@ export class RunEngine {
       run: { id: this.run.id, runbook: this.run.runbook.name, mode: this.run.mode, actor: this.run.actor },
       steps,
     };
+  }
+
+  /**
+   * What a call cut off by a cancel returned, if it came back after all: the ledger recorded it
+   * under the attempt's key (then what to undo can be told); undefined when it never answered.
+   */
+  private async lateResult(step: StepState): Promise<unknown> {
+    return this.host.loadResult?.({ key: this.key(step) }).catch(() => undefined);
+  }
+
+  /** A step's whole result, inline or kept out of line. */
+  private async resultOf(step: StepState): Promise<unknown> {
+    if (!step.result_ref) return step.result;
+    if (!this.results.has(step.id)) this.results.set(step.id, await this.host.loadResult?.(step.result_ref));
+    return this.results.get(step.id);
   }
 
   private async advanceStep(step: StepState): Promise<Wake | 'continue'> {
@@ -184,7 +249,7 @@ export class RunEngine {
         const wakeAt = step.wake_at ? Date.parse(step.wake_at) : undefined;
         if (wakeAt !== undefined && this.host.now() < wakeAt) return wakeAt;
         if (step.tool === 'core.wait' && wakeAt !== undefined) {
-          return this.succeed(step, { waited_ms: Date.parse(step.wake_at!) - Date.parse(step.started_at!) });
+          return this.succeed(step, { waited_ms: Date.parse(step.wake_at!) - Date.parse(step.started_at!) }, this.key(step));
         }
         // Resumed after a crash mid-call or woken after a backoff: (re)deliver the attempt.
         return this.traceStep(step, () => this.attempt(step, wakeAt !== undefined));
@@ -227,7 +292,7 @@ export class RunEngine {
     }
     const tool = getTool(step.tool);
     if (!tool) return this.failStep(step, `Unknown tool ${step.tool}`, 'failed').then(() => 'continue' as const);
-    const vars = this.vars();
+    const vars = await this.vars(spec);
     if (spec.if !== undefined) {
       let go: boolean;
       try {
@@ -274,9 +339,8 @@ export class RunEngine {
       return 'continue';
     }
     if (effect === 'require_approval') {
-      const needed = step.decision.approval?.count ?? 1;
-      const given = step.approvals.filter((a) => a.verdict === 'approve' && a.args_hash === argsHash).length;
-      if (given < needed) {
+      const needed = approvalsNeeded(step.decision);
+      if (approvalsFor(step.approvals, argsHash) < needed) {
         step.status = 'awaiting_approval';
         const expiresIn = step.decision.approval?.expires_in;
         const ms = expiresIn ? parseDuration(expiresIn) : undefined;
@@ -331,19 +395,11 @@ export class RunEngine {
   /** dry_run and shadow: record the decision, the operations and a simulated result; act on nothing. */
   private async simulateStep(step: StepState, tool: ToolDef): Promise<'continue'> {
     step.operations = tool.dryRun(tool.args.parse(step.args));
-    const outcome = await this.host.invoker.invoke({
-      tool,
-      args: step.args!,
-      idempotencyKey: `${this.run.id}:${step.id}:dry_run`,
-      tenantId: this.run.tenantId,
-      runId: this.run.id,
-      stepId: step.id,
-      mode: 'simulated',
-      world: this.run.world,
-    });
+    const key = `${this.run.id}:${step.id}:dry_run`;
+    const outcome = await this.call({ tool, args: step.args!, idempotencyKey: key, stepId: step.id, mode: 'simulated' });
     step.status = step.decision?.effect === 'deny' ? 'denied' : 'simulated';
     step.integration_mode = 'simulated';
-    if (outcome.ok) step.result = outcome.result;
+    if (outcome.ok) await this.keepResult(step, outcome.result, key);
     else step.error = outcome.error;
     step.ended_at = this.iso();
     if (step.status === 'denied') {
@@ -358,7 +414,9 @@ export class RunEngine {
   /** Starts (fresh) or re-delivers (after a crash) the current attempt of a step. */
   private async attempt(step: StepState, fresh: boolean): Promise<Wake | 'continue'> {
     const spec = this.specOf(step);
-    const tool = getTool(step.tool)!;
+    const tool = getTool(step.tool);
+    // A deploy removed the tool while the step was under way: it fails, the run goes on by its rules.
+    if (!tool) return this.failStep(step, `Unknown tool ${step.tool} (no longer in the catalog)`, 'failed').then(() => 'continue' as const);
     const now = this.host.now();
     if (fresh) {
       step.attempts++;
@@ -378,21 +436,20 @@ export class RunEngine {
       await this.failStep(step, `Step timed out after ${spec.timeout_ms} ms${step.error ? `; the last attempt failed: ${step.error}` : ''}`, 'failed');
       return 'continue';
     }
-    const outcome = await this.host.invoker.invoke({
-      tool,
-      args: step.args!,
-      idempotencyKey: this.key(step),
-      // One mark at the vendor for all the step's attempts: a retry after an ambiguous failure (the
-      // create went through, its answer did not) finds the issue instead of opening a second.
-      effectKey: `${this.run.id}:${step.id}`,
-      tenantId: this.run.tenantId,
-      runId: this.run.id,
-      stepId: step.id,
-      mode: this.run.integrationMode,
-      world: this.run.world,
-      timeoutMs: deadline !== undefined ? deadline - now : undefined,
-      fresh,
-    });
+    const outcome = await this.call(
+      {
+        tool,
+        args: step.args!,
+        idempotencyKey: this.key(step),
+        // One mark at the vendor for all the step's attempts: a retry after an ambiguous failure (the
+        // create went through, its answer did not) finds the issue instead of opening a second.
+        effectKey: `${this.run.id}:${step.id}`,
+        stepId: step.id,
+        mode: this.run.integrationMode,
+        fresh,
+      },
+      deadline,
+    );
     // In a live run, a call whose integration is not live still runs simulated: record which it was.
     if (outcome.mode) step.integration_mode = outcome.mode;
     let error = outcome.ok ? undefined : outcome.error;
@@ -404,13 +461,12 @@ export class RunEngine {
         retryable = true;
       }
     }
-    if (error === undefined && outcome.ok) return this.succeed(step, outcome.result);
+    if (error === undefined && outcome.ok) return this.succeed(step, outcome.result, this.key(step));
     step.error = error;
     // A vendor's Retry-After (a 429 asking for longer than the integration waits in-call) is a floor.
-    const retryAfter = outcome.ok ? 0 : (outcome.retryAfterMs ?? 0);
-    const backoff = Math.max(Math.min(spec.retry.backoff_ms * 2 ** (step.attempts - 1), MAX_BACKOFF_MS), retryAfter);
+    const backoff = backoffMs(spec.retry.backoff_ms, step.attempts, outcome.ok ? 0 : outcome.retryAfterMs);
     const next = this.host.now() + backoff;
-    if (retryable && step.attempts < spec.retry.attempts && (deadline === undefined || next < deadline)) {
+    if (mayRetry(retryable, step.attempts, spec.retry.attempts, next, deadline)) {
       step.wake_at = this.iso(next);
       await this.host.commit([{ type: 'step.retrying', step: step.id, message: `Attempt ${step.attempts} failed: ${error}; retrying in ${backoff} ms` }]);
       return next;
@@ -426,22 +482,16 @@ export class RunEngine {
   /** Runs the step's read-only check; returns why it failed, or undefined when it holds. */
   private async verify(step: StepState, spec: RunbookStep, result: unknown): Promise<string | undefined> {
     const verify = spec.verify!;
-    const tool = getTool(verify.tool)!;
-    const args = resolveVerifyArgs(spec, step.args!, { ...this.vars(), result });
+    const tool = getTool(verify.tool);
+    if (!tool) return `Verification tool ${verify.tool} is no longer in the catalog`;
+    const vars = await this.vars(spec);
+    const args = resolveVerifyArgs(spec, step.args!, { ...vars, result });
     if (!args.ok) return `Verification arguments invalid: ${args.error}`;
-    const outcome = await this.host.invoker.invoke({
-      tool,
-      args: args.args,
-      idempotencyKey: `${this.key(step)}:verify`,
-      tenantId: this.run.tenantId,
-      runId: this.run.id,
-      stepId: step.id,
-      mode: this.run.integrationMode,
-      world: this.run.world,
-    });
+    const deadline = step.deadline_at ? Date.parse(step.deadline_at) : undefined;
+    const outcome = await this.call({ tool, args: args.args, idempotencyKey: `${this.key(step)}:verify`, stepId: step.id, mode: this.run.integrationMode }, deadline);
     if (!outcome.ok) return `Verification call failed: ${outcome.error}`;
     try {
-      return evalCondition(verify.expect, { ...this.vars(), result: outcome.result }) ? undefined : `Verification failed: ${verify.expect} is false`;
+      return evalCondition(verify.expect, { ...vars, result: outcome.result }) ? undefined : `Verification failed: ${verify.expect} is false`;
     } catch (err) {
       return `Verification failed: ${(err as Error).message}`;
     }
@@ -463,9 +513,17 @@ export class RunEngine {
     await this.finish('failed', this.run.reason, events);
   }
 
-  private async succeed(step: StepState, result: unknown): Promise<'continue'> {
+  /** Keeps a result on the step: inline when small, else a reference to the call's ledger row. */
+  private async keepResult(step: StepState, result: unknown, key: string): Promise<void> {
+    const ref = await outOfLine(result, key);
+    step.result = ref ? undefined : result;
+    step.result_ref = ref;
+    if (ref) this.results.set(step.id, result);
+  }
+
+  private async succeed(step: StepState, result: unknown, key: string): Promise<'continue'> {
     step.status = 'succeeded';
-    step.result = result;
+    await this.keepResult(step, result, key);
     step.error = undefined;
     step.wake_at = undefined;
     step.ended_at = this.iso();
@@ -523,54 +581,164 @@ export class RunEngine {
     this.run.cursor = this.run.steps.length;
   }
 
-  /** Completed mutating steps with an inverse, newest first. */
+  /** Completed (or possibly completed) mutating steps with an inverse, newest first. */
   queueCompensation(): void {
-    this.run.compensate = this.run.steps
-      .filter((s) => s.status === 'succeeded' && getTool(s.tool)?.mutating && getTool(s.tool)?.compensation)
-      .reverse()
-      .map((s) => s.id);
+    this.run.compensate = stepsToCompensate(this.run);
   }
 
-  private async compensateNext(): Promise<void> {
-    const id = this.run.compensate[0]!;
-    const step = this.run.steps.find((s) => s.id === id)!;
-    const comp = getTool(step.tool)!.compensation!;
-    const tool = getTool(comp.tool)!;
-    const args = comp.args(step.args as never, step.result as never);
-    if (args === null) {
-      step.compensation = { tool: tool.id, args: null, status: 'skipped', result: 'nothing to undo' };
-      this.run.compensate.shift();
-      await this.afterCompensation([{ type: 'step.compensation_skipped', step: step.id, message: `${step.tool} changed nothing; nothing to undo` }]);
-      return;
+  /**
+   * One attempt at undoing the next step in the queue. A retryable failure is tried again with
+   * backoff (each attempt its own key) until the window closes; then, or on a failure that no retry
+   * can mend, the step is left for a person and the queue moves on. Returns when to be woken when
+   * the next attempt must wait.
+   */
+  private async compensateNext(): Promise<Wake> {
+    const run = this.run;
+    const step = run.steps.find((s) => s.id === run.compensate[0])!;
+    const now = this.host.now();
+    const pending = step.compensation?.status === 'pending' ? step.compensation : undefined;
+    if (pending?.next_at && now < Date.parse(pending.next_at)) return Date.parse(pending.next_at);
+    const call = compensationCall(step, step.outcome_unknown ? await this.lateResult(step) : await this.resultOf(step));
+    if (call.kind === 'nothing') {
+      step.compensation = { tool: call.tool, args: null, status: 'skipped', result: 'nothing to undo' };
+      return this.compensated(step, { type: 'step.compensation_skipped', step: step.id, message: `${step.tool} changed nothing; nothing to undo` });
     }
-    const outcome = await this.host.invoker.invoke({
-      tool,
-      args,
-      idempotencyKey: `${this.run.id}:${step.id}:compensate`,
-      tenantId: this.run.tenantId,
-      runId: this.run.id,
-      stepId: step.id,
-      mode: this.run.integrationMode,
-      world: this.run.world,
-    });
-    step.compensation = outcome.ok
-      ? { tool: tool.id, args, status: 'succeeded', result: outcome.result }
-      : { tool: tool.id, args, status: 'failed', error: outcome.error };
-    if (outcome.ok) step.status = 'compensated';
-    this.run.compensate.shift();
-    await this.afterCompensation([
-      outcome.ok
-        ? { type: 'step.compensated', step: step.id, message: `Undone with ${tool.id}` }
-        : { type: 'step.compensation_failed', step: step.id, message: `${tool.id} failed: ${outcome.error}` },
-    ]);
+    if (call.kind === 'impossible') {
+      step.compensation = { tool: call.tool, args: null, status: 'failed', error: `Cannot undo: ${call.why}` };
+      return this.compensated(step, { type: 'step.compensation_failed', step: step.id, message: `Cannot undo ${step.id}: ${call.why}; a person must check it` });
+    }
+    // An attempt started before a restart (no backoff set) is delivered again under its own key.
+    const redeliver = pending?.attempts !== undefined && pending.next_at === undefined;
+    const attempts = redeliver ? pending.attempts! : (pending?.attempts ?? 0) + 1;
+    const deadline = pending?.deadline_at ? Date.parse(pending.deadline_at) : now + COMPENSATION_WINDOW_MS;
+    if (!redeliver) {
+      step.compensation = { tool: call.tool.id, args: call.args, status: 'pending', attempts, deadline_at: this.iso(deadline) };
+      await this.host.commit([{ type: 'step.compensating', step: step.id, message: `${call.tool.id} attempt ${attempts}` }]);
+    }
+    const outcome = await this.call(
+      {
+        tool: call.tool,
+        args: call.args,
+        idempotencyKey: `${run.id}:${step.id}:compensate:${attempts}`,
+        effectKey: `${run.id}:${step.id}:compensate`,
+        stepId: step.id,
+        mode: run.integrationMode,
+        fresh: !redeliver,
+      },
+      deadline,
+    );
+    if (outcome.ok) {
+      step.compensation = { tool: call.tool.id, args: call.args, status: 'succeeded', result: outcome.result, attempts };
+      step.status = 'compensated';
+      return this.compensated(step, { type: 'step.compensated', step: step.id, message: `Undone with ${call.tool.id}` });
+    }
+    const next = nextCompensationAttempt(attempts, outcome.retryable, this.host.now(), deadline, outcome.retryAfterMs);
+    if (next !== undefined) {
+      step.compensation = { tool: call.tool.id, args: call.args, status: 'pending', attempts, deadline_at: this.iso(deadline), error: outcome.error, next_at: this.iso(next) };
+      await this.host.commit([{ type: 'step.compensation_retrying', step: step.id, message: `${call.tool.id} attempt ${attempts} failed: ${outcome.error}; retrying in ${next - this.host.now()} ms` }]);
+      return next;
+    }
+    step.compensation = { tool: call.tool.id, args: call.args, status: 'failed', error: outcome.error, attempts };
+    return this.compensated(step, { type: 'step.compensation_failed', step: step.id, message: `${call.tool.id} failed after ${attempts} attempt(s): ${outcome.error}; a person must check it` });
   }
 
-  private async afterCompensation(events: PendingEvent[]): Promise<void> {
-    if (this.run.compensate.length === 0) {
-      await this.finish(this.run.outcome ?? 'failed', this.run.reason, events);
+  /** The step's undoing is over (done, nothing to do, or failed for good): on to the next, or the end. */
+  private async compensated(step: StepState, event: PendingEvent): Promise<undefined> {
+    const run = this.run;
+    run.compensate.shift();
+    if (step.compensation?.status === 'failed') run.compensation_failed = [...new Set([...(run.compensation_failed ?? []), step.id])];
+    if (run.compensate.length > 0) {
+      await this.host.commit([event]);
+      return undefined;
+    }
+    const failed = run.compensation_failed ?? [];
+    const reason = failed.length > 0 ? `compensation_failed: ${failed.join(', ')} could not be undone (${run.reason ?? 'run stopped'})` : run.reason;
+    await this.finish(run.outcome ?? 'failed', reason, [event]);
+    return undefined;
+  }
+
+  /**
+   * A person's review of a waiting step (the rules are approval-rules.ts). An approval that
+   * completes the quorum lets the step run at the next tick; a denial ends it by its `on_failure`.
+   */
+  async review(stepId: string, reviewer: Reviewer & { type: string }, verdict: 'approve' | 'deny', comment?: string): Promise<ReviewRefusal | { code: 'not_found'; message: string } | StepState> {
+    const run = this.run;
+    const step = run.steps.find((s) => s.id === stepId);
+    if (!step) return { code: 'not_found', message: `Step ${stepId} not found` };
+    const refusal = reviewRefusal(step, reviewer, run.actor.id, this.host.now());
+    if (refusal) {
+      // A lapsed request ends now rather than when the alarm comes.
+      if (step.status === 'awaiting_approval' && /expired/.test(refusal.message)) await this.failStep(step, 'Approval request expired', 'denied');
+      return refusal;
+    }
+    const actor = { type: reviewer.type, id: reviewer.id };
+    step.approvals.push({ actor, role: reviewer.role, verdict, ...(comment ? { comment } : {}), at: this.iso(), args_hash: step.args_hash ?? '' });
+    if (verdict === 'deny') {
+      await this.failStep(step, `Denied by ${reviewer.id}${comment ? `: ${comment}` : ''}`, 'denied', actor);
+      return step;
+    }
+    const needed = Math.max(1, approvalsNeeded(step.decision));
+    const given = approvalsFor(step.approvals, step.args_hash);
+    if (given >= needed) {
+      step.status = 'pending';
+      step.approval_expires_at = undefined;
+      run.status = 'running';
+    }
+    await this.host.commit([{ type: 'step.approved', step: step.id, actor, message: `Approved by ${reviewer.id} (${given}/${needed})${comment ? `: ${comment}` : ''}` }]);
+    return step;
+  }
+
+  /**
+   * Stops the run at once: nothing further starts. A step whose call may be in flight is marked
+   * `outcome_unknown` (it may have acted); with `compensate`, what completed — or may have — is
+   * undone, newest first, before the run ends `cancelled`.
+   */
+  async cancel(actor: { type: string; id: string }, compensate: boolean): Promise<void> {
+    const run = this.run;
+    const reason = `Cancelled by ${actor.id}`;
+    for (const s of run.steps) {
+      const inFlight = s.status === 'running' && s.attempts > 0 && s.tool !== 'core.wait';
+      if (inFlight) {
+        s.status = 'failed';
+        s.outcome_unknown = true;
+        s.error = `Cancelled while attempt ${s.attempts} was under way; whether it acted is unknown${s.error ? ` (the previous attempt failed: ${s.error})` : ''}`;
+        s.wake_at = undefined;
+        s.ended_at = this.iso();
+      } else if (s.status === 'pending' || s.status === 'awaiting_approval' || s.status === 'running') {
+        s.status = 'skipped';
+        s.wake_at = undefined;
+      }
+    }
+    run.cursor = run.steps.length;
+    // A cancel during compensation lets the undoing finish: stopping half-way would leave more changed.
+    if (compensate && run.compensate.length === 0) this.queueCompensation();
+    if (run.compensate.length > 0) {
+      run.status = 'running';
+      run.reason = reason;
+      run.outcome = 'cancelled';
+      await this.host.commit([{ type: 'run.compensating', actor, message: `${reason}; compensating ${run.compensate.join(', ')}` }], { allSteps: true });
       return;
     }
-    await this.host.commit(events);
+    await this.finish('cancelled', reason, [], actor);
+  }
+
+  /** An sre asks for the failed compensations of a finished run to be tried again. */
+  async retryCompensation(actor: { type: string; id: string }): Promise<boolean> {
+    const run = this.run;
+    const failed = run.compensation_failed ?? [];
+    if (failed.length === 0) return false;
+    for (const id of failed) {
+      const step = run.steps.find((s) => s.id === id);
+      // A new attempt (a new key: the last one's failure must not be replayed), with a new window.
+      if (step?.compensation) step.compensation = { ...step.compensation, status: 'pending', next_at: this.iso(), deadline_at: undefined };
+    }
+    run.outcome = run.status;
+    run.compensate = [...failed];
+    run.compensation_failed = undefined;
+    run.status = 'running';
+    run.ended_at = undefined;
+    await this.host.commit([{ type: 'run.compensating', actor, message: `Compensation retried by ${actor.id}: ${failed.join(', ')}` }], { allSteps: true });
+    return true;
   }
 
   async finish(status: RunStatus, reason: string | undefined, events: PendingEvent[] = [], actor?: PendingEvent['actor']): Promise<void> {

@@ -5,6 +5,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { IntegrationError } from '../integrations/errors';
 import { withSpan, type Span } from '../observability/tracing';
 import { ToolError, type IntegrationMode, type SimWorld, type ToolDef } from '../tools/types';
+import { jsonBytes, MAX_RESULT_BYTES } from './results';
 
 export interface ToolCall {
   tool: ToolDef;
@@ -26,6 +27,11 @@ export interface ToolCall {
   world: Record<string, unknown>;
   /** Milliseconds the call may take before it is abandoned as timed out. */
   timeoutMs?: number;
+  /**
+   * Aborts the call (the run was cancelled): it is abandoned at once and nothing is recorded, since
+   * whether it acted is not known. The promise rejects with `CallAborted`.
+   */
+  signal?: AbortSignal;
   /**
    * The key was minted (and persisted) just before this call, so no earlier delivery can exist:
    * the ledger lookup is skipped. Re-deliveries after a crash leave this unset.
@@ -86,8 +92,19 @@ interface LedgerEntry {
   retryable?: boolean;
   /** When the vendor said a retry may come (its Retry-After, made absolute when it was recorded). */
   retryAt?: string;
-  world: Record<string, unknown>;
+  /** The simulated world's keys the call changed, with their new values (null: removed). */
+  world_changes?: Record<string, unknown>;
+  /** The whole world after the call (rows recorded by earlier versions). */
+  world?: Record<string, unknown>;
   mode?: IntegrationMode;
+}
+
+/** A call abandoned because its run was cancelled: its outcome is unknown and was not recorded. */
+export class CallAborted extends Error {
+  constructor() {
+    super('The call was abandoned: its run was cancelled');
+    this.name = 'CallAborted';
+  }
 }
 
 function worldOf(state: Record<string, unknown>): SimWorld {
@@ -126,9 +143,10 @@ export class LedgerInvoker implements ToolInvoker {
   }
 
   private async deliver(call: ToolCall): Promise<ToolOutcome> {
-    const seen = call.fresh ? undefined : await this.recorded(call);
+    const seen = call.fresh ? undefined : await this.recorded(call.tenantId, call.idempotencyKey);
     if (seen) {
-      replaceWorld(call.world, seen.world);
+      if (seen.world) replaceWorld(call.world, seen.world);
+      else applyChanges(call.world, seen.world_changes ?? {});
       const mode = seen.mode ? { mode: seen.mode } : {};
       if (seen.error === undefined) return { ok: true, result: seen.result, replayed: true, ...mode };
       // A replayed failure keeps what is left of the vendor's Retry-After, so the next attempt still waits for it.
@@ -146,13 +164,14 @@ export class LedgerInvoker implements ToolInvoker {
         : backend
           ? { ...scrubOutcome(await runWithTimeout(call, world, backend.call), backend.secrets), mode: 'live' }
           : { ...(await runWithTimeout(call, world)), mode: 'simulated' };
+    const changes = worldChanges(call.world, world);
     const entry: LedgerEntry = outcome.ok
-      ? { result: outcome.result, world, mode: outcome.mode }
+      ? { result: outcome.result, world_changes: changes, mode: outcome.mode }
       : {
           error: outcome.error,
           retryable: outcome.retryable,
           ...(outcome.retryAfterMs !== undefined ? { retryAt: new Date(Date.now() + outcome.retryAfterMs).toISOString() } : {}),
-          world,
+          world_changes: changes,
           mode: outcome.mode,
         };
     await this.sink.record({
@@ -171,13 +190,18 @@ export class LedgerInvoker implements ToolInvoker {
     return outcome;
   }
 
-  private async recorded(call: ToolCall): Promise<LedgerEntry | undefined> {
-    const own = await this.sink.recall?.(call.idempotencyKey);
+  /** The result recorded under this key (a large step result is kept out of line there). */
+  async resultOf(tenantId: string, key: string): Promise<unknown> {
+    return (await this.recorded(tenantId, key))?.result;
+  }
+
+  private async recorded(tenantId: string, key: string): Promise<LedgerEntry | undefined> {
+    const own = await this.sink.recall?.(key);
     if (own) return own.result as LedgerEntry;
     const [row] = await this.db
       .select({ result: toolCalls.result })
       .from(toolCalls)
-      .where(and(eq(toolCalls.tenantId, call.tenantId), eq(toolCalls.idempotencyKey, call.idempotencyKey)))
+      .where(and(eq(toolCalls.tenantId, tenantId), eq(toolCalls.idempotencyKey, key)))
       .limit(1);
     return row?.result as LedgerEntry | undefined;
   }
@@ -191,6 +215,23 @@ function annotate(span: Span, outcome: ToolOutcome): void {
   if (outcome.ok) return;
   span.setAttributes({ 'agentrunbook.tool.retryable': outcome.retryable, 'agentrunbook.tool.retry_after_ms': outcome.retryAfterMs });
   span.fail(outcome.error);
+}
+
+/** The keys of `after` that differ from `before` (null for a key removed): a ledger row keeps only these. */
+function worldChanges(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(after)) {
+    if (JSON.stringify(value) !== JSON.stringify(before[key])) changes[key] = value;
+  }
+  for (const key of Object.keys(before)) if (!(key in after)) changes[key] = null;
+  return changes;
+}
+
+function applyChanges(target: Record<string, unknown>, changes: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) delete target[key];
+    else target[key] = value;
+  }
 }
 
 function replaceWorld(target: Record<string, unknown>, source: Record<string, unknown>): void {
@@ -215,6 +256,7 @@ function scrubOutcome(outcome: ToolOutcome, secrets: string[]): ToolOutcome {
 async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, live?: LiveCall): Promise<ToolOutcome> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     if (call.timeoutMs !== undefined) {
       timer = setTimeout(() => {
@@ -222,6 +264,13 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
         reject(new ToolError(`timed out after ${call.timeoutMs} ms`, true, 'timeout'));
       }, Math.max(0, call.timeoutMs));
     }
+    // The run was cancelled: the call is abandoned now (and told so, for the relay to stop too).
+    onAbort = () => {
+      controller.abort();
+      reject(new CallAborted());
+    };
+    if (call.signal?.aborted) onAbort();
+    else call.signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     const parsedArgs = call.tool.args.parse(call.args);
@@ -248,8 +297,12 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
       ),
       timeout,
     ]);
-    return { ok: true, result: call.tool.result.parse(raw), replayed: false };
+    const result = call.tool.result.parse(raw);
+    const bytes = jsonBytes(result);
+    if (bytes > MAX_RESULT_BYTES) return { ok: false, error: `result too large: ${bytes} bytes (at most ${MAX_RESULT_BYTES}); narrow the query`, retryable: false, replayed: false };
+    return { ok: true, result, replayed: false };
   } catch (err) {
+    if (err instanceof CallAborted) throw err;
     if (err instanceof ToolError) {
       // A vendor's Retry-After (an IntegrationError's) travels with the failure to the engine.
       const retryAfterMs = err instanceof IntegrationError ? err.retryAfterMs : undefined;
@@ -258,5 +311,6 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
     return { ok: false, error: err instanceof Error ? err.message : String(err), retryable: false, replayed: false };
   } finally {
     if (timer) clearTimeout(timer);
+    if (onAbort) call.signal?.removeEventListener('abort', onAbort);
   }
 }

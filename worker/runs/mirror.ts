@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { DB } from '../db/client';
 import { runSteps, runs } from '../db/schema';
-import type { RunState, StepState } from './types';
+import { TERMINAL_RUN, type RunState, type StepState } from './types';
 
 /** Whether the tenant has a run with this id in D1 (a run of another tenant is not found). */
 export async function runExists(db: DB, tenantId: string, id: string): Promise<boolean> {
@@ -31,6 +31,7 @@ export function runRow(run: RunState, now = new Date().toISOString()) {
     createdAt: run.created_at,
     updatedAt: now,
     endedAt: run.ended_at ?? null,
+    nextWakeAt: TERMINAL_RUN.has(run.status) ? null : (run.next_wake_at ?? null),
   };
 }
 
@@ -51,6 +52,7 @@ export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Prom
           tokens: row0.tokens,
           updatedAt: now,
           endedAt: row0.endedAt,
+          nextWakeAt: row0.nextWakeAt,
         },
       }),
     ...steps.map((s) => {

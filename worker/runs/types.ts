@@ -3,6 +3,7 @@ import type { Decision } from '../policy/decide';
 import type { Policy } from '../policy/schema';
 import type { Runbook, RunbookStep } from '../runbooks/types';
 import type { IntegrationMode, ToolOperation } from '../tools/types';
+import type { ResultRef } from './results';
 
 export type RunMode = 'execute' | 'dry_run' | 'shadow';
 export type RunStatus = 'queued' | 'planning' | 'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'denied' | 'cancelled';
@@ -41,8 +42,16 @@ export interface StepState {
   status: StepStatus;
   args?: Record<string, unknown>;
   args_hash?: string;
+  /** The result, when small; a large one is out of line (`result_ref`). */
   result?: unknown;
+  /** Where a large result is, with its size, digest and a preview (results.ts). */
+  result_ref?: ResultRef;
   error?: string;
+  /**
+   * The run was cancelled while this step's call was in flight: whether it acted is not known.
+   * Such a step is considered for compensation like one that succeeded.
+   */
+  outcome_unknown?: true;
   decision?: Decision;
   attempts: number;
   integration_mode?: IntegrationMode;
@@ -56,7 +65,7 @@ export interface StepState {
   deadline_at?: string;
   /** A durable sleep (`core.wait`) or a retry backoff ends at this time. */
   wake_at?: string;
-  compensation?: { tool: string; args: Record<string, unknown> | null; status: 'succeeded' | 'failed' | 'skipped'; result?: unknown; error?: string };
+  compensation?: Compensation;
   /** What the planner said about this step; `spec` only for a step it added (the runbook has none). */
   plan?: { reason: string; added?: true; spec?: RunbookStep };
   /**
@@ -70,6 +79,21 @@ export interface StepState {
     args?: { template_hash: string; args: Record<string, unknown> };
     review?: { args_hash: string; review: Review };
   };
+}
+
+/** The undoing of a step: retried with backoff until its deadline, then `failed` for a person to look at. */
+export interface Compensation {
+  tool: string;
+  args: Record<string, unknown> | null;
+  status: 'pending' | 'succeeded' | 'failed' | 'skipped';
+  result?: unknown;
+  error?: string;
+  /** Attempts made (each with its own idempotency key, `…:compensate:<n>`). */
+  attempts?: number;
+  /** The next attempt is not before this (a backoff). */
+  next_at?: string;
+  /** No attempt starts after this. */
+  deadline_at?: string;
 }
 
 /** A part of a model's answer that was refused (never executed) or corrected, and why. */
@@ -119,6 +143,10 @@ export interface RunState {
   outcome?: RunStatus;
   /** Steps to undo, in order, once a failure asked for compensation. */
   compensate: string[];
+  /** Steps whose compensation failed for good: the run needs a person (`POST /runs/{id}/compensate` retries). */
+  compensation_failed?: string[];
+  /** When the run's object wants to be woken next (mirrored to D1 for the watchdog); none when it waits for a person or is done. */
+  next_wake_at?: string;
   /** State of the simulated integrations for this run. */
   world: Record<string, unknown>;
   /** Sequence number of the last event. */
@@ -169,7 +197,10 @@ export interface StepView {
   status: StepStatus;
   args: Record<string, unknown> | null;
   result?: unknown;
+  /** A large result's size, digest and preview; the whole is at `GET /runs/{id}/steps/{step}/result`. */
+  result_ref?: ResultRef;
   error?: string;
+  outcome_unknown?: true;
   decision?: Decision;
   attempts: number;
   integration_mode?: IntegrationMode;
@@ -202,6 +233,8 @@ export interface RunView {
   steps: StepView[];
   /** Present when an agent proposed something that was refused or corrected. */
   hallucinations?: Hallucination[];
+  /** Steps whose undoing failed for good: a person must look (and may retry it). */
+  compensation_failed?: string[];
 }
 
 export function stepView(s: StepState): StepView {
@@ -211,7 +244,9 @@ export function stepView(s: StepState): StepView {
     status: s.status,
     args: s.args ?? null,
     ...(s.result !== undefined ? { result: s.result } : {}),
+    ...(s.result_ref ? { result_ref: s.result_ref } : {}),
     ...(s.error ? { error: s.error } : {}),
+    ...(s.outcome_unknown ? { outcome_unknown: true as const } : {}),
     ...(s.decision ? { decision: s.decision } : {}),
     attempts: s.attempts,
     ...(s.integration_mode ? { integration_mode: s.integration_mode } : {}),
@@ -244,5 +279,6 @@ export function runView(r: RunState): RunView {
     tokens: r.tokens,
     steps: r.steps.map(stepView),
     ...(r.hallucinations?.length ? { hallucinations: r.hallucinations } : {}),
+    ...(r.compensation_failed?.length ? { compensation_failed: r.compensation_failed } : {}),
   };
 }

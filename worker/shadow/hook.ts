@@ -1,7 +1,7 @@
 import type { DB } from '../db/client';
 import type { Env } from '../env';
 import { ApiError } from '../lib/errors';
-import { runStub } from '../runs/create';
+import { runClient } from '../runs/client';
 import { runExists } from '../runs/mirror';
 import { TERMINAL_RUN, type RunMode, type RunView } from '../runs/types';
 import type { ExpectedStep } from './align';
@@ -27,7 +27,7 @@ function checkExpected(expected: readonly ExpectedStep[]): void {
 async function referencePlan(env: Env, db: DB, tenantId: string, runId: string): Promise<ExpectedStep[]> {
   if (!(await runExists(db, tenantId, runId))) throw invalid('reference_run', `no run "${runId}"`);
   // RPC return types lose precision on `unknown` fields; the value is the DO's RunView.
-  const view = (await runStub(env, tenantId, runId).view()) as unknown as RunView | null;
+  const view = await runClient(env, tenantId, runId).view();
   if (!view) throw invalid('reference_run', `no run "${runId}"`);
   if (!TERMINAL_RUN.has(view.status)) throw invalid('reference_run', `run "${runId}" has not ended (${view.status}); compare with a finished run`);
   const plan = expectedFromRun(view.steps);

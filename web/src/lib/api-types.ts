@@ -211,6 +211,8 @@ export interface Schemas {
     steps: Schemas["Step"][];
     /** What agents proposed that was refused or corrected; never executed */
     hallucinations?: Schemas["Hallucination"][];
+    /** Steps whose undoing failed for good: a person must look; POST /runs/{id}/compensate retries */
+    compensation_failed?: string[];
   };
   Step: {
     id: string;
@@ -218,9 +220,13 @@ export interface Schemas {
     status: "pending" | "awaiting_approval" | "running" | "succeeded" | "failed" | "skipped" | "denied" | "simulated" | "compensated";
     args: Record<string, unknown> | null;
     result?: unknown;
+    result_ref?: Schemas["ResultRef"];
     error?: string;
+    /** Cancelled while its call was in flight: whether it acted is unknown */
+    outcome_unknown?: true;
     decision?: Schemas["Decision"];
     attempts: number;
+    compensation?: Schemas["Compensation"];
     integration_mode?: "simulated" | "live";
     approvals: Array<Record<string, unknown>>;
     /** The planner's reason for the step */
@@ -229,6 +235,16 @@ export interface Schemas {
       /** The planner added this read-only step to the runbook's own */
       added: boolean;
     };
+  };
+  /** A large result kept out of line: GET /runs/{id}/steps/{step}/result returns the whole */
+  ResultRef: {
+    /** The idempotency key of the call that returned it */
+    key: string;
+    bytes: number;
+    sha256: string;
+    /** The first characters of the result's JSON */
+    preview: string;
+    truncated: true;
   };
   Decision: {
     effect: "allow" | "deny" | "require_approval";
@@ -244,6 +260,16 @@ export interface Schemas {
       distinct_from_requester: boolean;
       expires_in?: string;
     };
+  };
+  Compensation: {
+    tool: string;
+    args: Record<string, unknown> | null;
+    status: "pending" | "succeeded" | "failed" | "skipped";
+    result?: unknown;
+    error?: string;
+    attempts?: number;
+    next_at?: string;
+    deadline_at?: string;
   };
   Hallucination: {
     agent: "planner" | "toolcaller";
@@ -1065,6 +1091,25 @@ export interface Operations {
       id: string;
     };
     response: Schemas["RunTrace"];
+  };
+  /** A step's whole result (a large one is only previewed in the run view) */
+  "GET /runs/{id}/steps/{stepId}/result": {
+    path: {
+      id: string;
+      stepId: string;
+    };
+    response: {
+      step_id: string;
+      result?: unknown;
+      result_ref?: Schemas["ResultRef"];
+    };
+  };
+  /** Retry the failed compensations of a finished run (after a person looked) */
+  "POST /runs/{id}/compensate": {
+    path: {
+      id: string;
+    };
+    response: Schemas["Run"];
   };
   /** Approve a waiting step */
   "POST /runs/{id}/steps/{stepId}/approve": {
