@@ -58,6 +58,32 @@ describe('k8s.restart_deployment', () => {
     expect(h.api.requests.find((r) => r.method === 'PATCH')?.contentType).toBe('application/strategic-merge-patch+json');
   });
 
+  it('a second attempt of the same step (same effect key, new idempotency key) finds the restart done and does not roll the pods again', async () => {
+    h = await harness();
+    deploymentWithHistory(h);
+    const first = resultOf<{ restarted_at: string }>(await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart:1', effectKey: 'run_1:restart' }));
+    const template = h.api.cluster.deployments.get('payments/checkout-api')!.spec.template.metadata.annotations;
+    expect(template['agentrunbook.io/restart-key']).toBe('run_1:restart');
+
+    // The answer to the first attempt was lost; the engine retries the step with a new attempt key.
+    const second = await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart:2', effectKey: 'run_1:restart' });
+    expect(second).toMatchObject({ ok: true, replayed: false, operations: [] });
+    expect(resultOf(second)).toEqual(first);
+    expect(h.api.count('PATCH', /deployments/)).toBe(1);
+    expect(h.api.cluster.deployments.get('payments/checkout-api')!.metadata.annotations['deployment.kubernetes.io/revision']).toBe('4');
+
+    // Another step restarts again.
+    resultOf(await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart-again:1', effectKey: 'run_1:restart-again' }));
+    expect(h.api.count('PATCH', /deployments/)).toBe(2);
+  });
+
+  it('without an effect key (an older hub) the attempt key marks the restart', async () => {
+    h = await harness();
+    deploymentWithHistory(h);
+    resultOf(await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart:1' }));
+    expect(h.api.cluster.deployments.get('payments/checkout-api')!.spec.template.metadata.annotations['agentrunbook.io/restart-key']).toBe('run_1:restart:1');
+  });
+
   it('refuses a paused deployment, as kubectl does', async () => {
     h = await harness();
     h.api.cluster.addDeployment('payments', 'checkout-api', { paused: true });
