@@ -4,7 +4,8 @@ import type { RelayMessage, ResponseMessage } from '../k8s-relay/src/protocol';
 import { getCluster, signingKeyOf, type ClusterRow } from '../worker/clusters/store';
 import { EMPTY_META, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
 import { CONNECT_HEADERS, type CallOutcome, type ClusterCall, type RelayStatus } from '../worker/clusters/types';
-import { DEFAULT_CONNECT_WAIT_MS } from '../worker/clusters/errors';
+// The relay answers `deadline_exceeded` itself at the deadline; DEADLINE_GRACE_MS gives that answer time to arrive.
+import { DEADLINE_GRACE_MS, DEFAULT_CONNECT_WAIT_MS } from '../worker/clusters/errors';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
 import { log as structured, registerSecrets } from '../worker/observability/log';
@@ -17,8 +18,6 @@ const PENDING = 'req:';
 const SETTLED = 'done:';
 /** A caller whose connection to this object broke re-attaches by idempotency key within this. */
 const KEEP_SETTLED_MS = 15 * 60_000;
-/** The relay answers `deadline_exceeded` itself at the deadline; give that answer time to arrive. */
-const DEADLINE_GRACE_MS = 2_000;
 
 type Waiter = { resolve: (o: CallOutcome) => void; timers: ReturnType<typeof setTimeout>[] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEADLINE_MS, MAX_DEFAULT_DEADLINE_MS, deadlineFor, toolErrorOf } from './errors';
+import { DEFAULT_DEADLINE_MS, MAX_RELAY_CALL_MS, deadlineFor, toolErrorOf } from './errors';
 import { EMPTY_META, expired, statusOf, type PendingRequest } from './relay-state';
 
 describe('toolErrorOf', () => {
@@ -31,13 +31,16 @@ describe('toolErrorOf', () => {
 describe('deadlineFor', () => {
   const now = 1_000_000;
   it("uses the step's remaining timeout", () => {
-    expect(deadlineFor({}, 90_000, now)).toBe(now + 90_000);
-    expect(deadlineFor({ timeout: '1h' }, 90_000, now)).toBe(now + 90_000);
+    expect(deadlineFor(90_000, now)).toBe(now + 90_000);
+    expect(deadlineFor(0, now)).toBe(now);
   });
-  it("without one: the default, stretched for a drain's own timeout, capped below the alarm limit", () => {
-    expect(deadlineFor({}, undefined, now)).toBe(now + DEFAULT_DEADLINE_MS);
-    expect(deadlineFor({ timeout: '12m' }, undefined, now)).toBe(now + 13 * 60_000);
-    expect(deadlineFor({ timeout: '2h' }, undefined, now)).toBe(now + MAX_DEFAULT_DEADLINE_MS);
+  it('without one: the default', () => {
+    expect(deadlineFor(undefined, now)).toBe(now + DEFAULT_DEADLINE_MS);
+  });
+  it("never lets a call outlive a run's alarm, however long the step's timeout", () => {
+    expect(MAX_RELAY_CALL_MS).toBeLessThanOrEqual(10 * 60_000);
+    expect(deadlineFor(60 * 60_000, now)).toBe(now + MAX_RELAY_CALL_MS);
+    expect(deadlineFor(Number.MAX_SAFE_INTEGER, now)).toBe(now + MAX_RELAY_CALL_MS);
   });
 });
 
