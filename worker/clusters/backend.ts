@@ -2,6 +2,7 @@ import { isK8sAction } from '../../k8s-relay/src/protocol';
 import { makeDb } from '../db/client';
 import type { Env } from '../env';
 import type { LiveCall } from '../runs/invoke';
+import { log } from '../observability/log';
 import { getTool } from '../tools/catalog';
 import { ToolError } from '../tools/types';
 import { DEADLINE_GRACE_MS, connectWaitFor, deadlineFor, toolErrorOf } from './errors';
@@ -70,11 +71,12 @@ export async function callCluster(env: Env, tenantId: string, c: Parameters<Live
     action: c.tool,
     args: c.args,
     idempotencyKey: c.idempotencyKey,
+    ...(c.effectKey !== undefined ? { effectKey: c.effectKey } : {}),
     deadlineMs: deadlineFor(c.timeoutMs, Date.now()),
     ...(opts.dryRun ? { dryRun: true } : {}),
     ...(connectWaitMs !== undefined ? { connectWaitMs } : {}),
   };
-  const outcome = await bounded(rpc(env, call), call, c.signal);
+  const outcome = await bounded(rpc(env, call), call, c.signal, () => cancel(env, call));
   if (!outcome.ok) throw toolErrorOf(cluster, c.tool, outcome.error);
   const result = tool.result.safeParse(outcome.result);
   if (!result.success) {
@@ -103,15 +105,25 @@ async function rpc(env: Env, call: ClusterCall): Promise<CallOutcome> {
   }
 }
 
+/**
+ * Asks the cluster's Durable Object to cancel the call (an AbortSignal cannot cross the RPC
+ * boundary, so the abort is relayed by hand); it tells the relay. The caller does not wait for it.
+ */
+function cancel(env: Env, call: ClusterCall): void {
+  clusterStub(env, call.tenantId, call.cluster)
+    .cancel(call.idempotencyKey)
+    .catch((err: unknown) => log.warn('could not cancel a relay call; the relay stops at its deadline', { cluster: call.cluster, action: call.action, error: String(err) }));
+}
+
 /** The hub answers by the deadline plus its grace; past this margin more, its answer is not coming. */
 const HUB_SILENCE_MARGIN_MS = 5_000;
 
 /**
  * The hub's answer, or a rejection as soon as the caller gives up (the step's timeout, a cancelled
- * run) or the deadline passes with no answer even from the hub: the caller is released on time
+ * run; `onAbort` then cancels the call) or the deadline passes with no answer even from the hub: the caller is released on time
  * whatever happens to the relay or the Durable Object. The relay stops at the deadline on its own.
  */
-function bounded(work: Promise<CallOutcome>, call: ClusterCall, signal: AbortSignal): Promise<CallOutcome> {
+function bounded(work: Promise<CallOutcome>, call: ClusterCall, signal: AbortSignal, onAbort: () => void): Promise<CallOutcome> {
   const what = `${call.action} on cluster "${call.cluster}"`;
   return new Promise((resolve, reject) => {
     const stop = () => {
@@ -120,6 +132,7 @@ function bounded(work: Promise<CallOutcome>, call: ClusterCall, signal: AbortSig
     };
     const abort = () => {
       stop();
+      onAbort();
       reject(new ToolError(`${what} was abandoned before the relay answered`, true, 'timeout'));
     };
     const timer = setTimeout(() => {

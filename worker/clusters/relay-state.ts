@@ -2,7 +2,7 @@
  * The pure part of a cluster's Durable Object: what it persists about its relay and its
  * requests, and how those turn into outcomes and the status `GET /clusters` shows.
  */
-import type { HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../../k8s-relay/src/protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../../k8s-relay/src/protocol';
 import type { CallError, CallOutcome, RelayStatus } from './types';
 
 /** What the object remembers about its relay connections (storage key `meta`). */
@@ -36,6 +36,8 @@ export interface PendingRequest {
   /** Hash of action, arguments and dry-run flag: a re-attaching call must ask for the same thing. */
   argsHash: string;
   request: RequestMessage;
+  /** Signed with the request, so cancelling needs no key lookup; absent on requests stored before cancels existed. */
+  cancel?: CancelMessage;
   tokenHash: string;
   deadlineMs: number;
   createdAt: number;
@@ -50,6 +52,12 @@ export interface SettledRequest {
   argsHash: string;
   outcome: CallOutcome;
   expiresAt: number;
+  /**
+   * For a request cancelled after it went out: the cancel, sent again when a relay says hello
+   * before `cancelUntil` (the request's deadline), in case the relay was away when it was cancelled.
+   */
+  cancel?: CancelMessage;
+  cancelUntil?: number;
 }
 
 export function failure(code: CallError['code'], message: string, retryable: boolean): CallOutcome {
