@@ -72,6 +72,23 @@ describe('relay state', () => {
     expect(!out.ok && out.error.message).toContain('the relay is connected but did not answer');
   });
 
+  it("the status shows the relay's capabilities as the API declares them, without the protocol flags", () => {
+    const hello = {
+      type: 'hello' as const,
+      protocol: 1,
+      relay_version: '0.2.0',
+      cluster: 'prod-eu',
+      allowlist: { namespaces: '*' as const, actions: ['k8s.get_node'] },
+      capabilities: { actions: ['k8s.get_node'], dry_run: true, max_log_lines: 1000, signed_requests: true, cancel: true, effect_key: true },
+    };
+    expect(statusOf({ ...EMPTY_META, hello }, { connected: true, lastSeenMs: null, pending: 0 }).capabilities).toEqual({
+      actions: ['k8s.get_node'],
+      dry_run: true,
+      max_log_lines: 1000,
+      signed_requests: true,
+    });
+  });
+
   it('status before any relay connected', () => {
     expect(statusOf(EMPTY_META, { connected: false, lastSeenMs: null, pending: 0 })).toMatchObject({ connected: false, relay_version: null, health: null, api_server_reachable: null, last_seen_at: null });
   });

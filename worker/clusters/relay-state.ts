@@ -89,6 +89,16 @@ export function expired(p: PendingRequest, meta: RelayMeta, lastSeenMs: number |
   return failure('deadline_exceeded', `relay for cluster "${p.cluster}" did not answer ${p.request.action} before its deadline (${where})`, true);
 }
 
+/**
+ * The capabilities `GET /clusters` declares. The protocol flags (`cancel`, `effect_key`) only steer
+ * what the hub sends, so they stay out of the API's contract.
+ */
+function capabilitiesOf(hello: HelloMessage | null): RelayStatus['capabilities'] {
+  if (!hello) return null;
+  const { actions, dry_run, max_log_lines, signed_requests } = hello.capabilities;
+  return { actions, dry_run, max_log_lines, signed_requests };
+}
+
 export function statusOf(meta: RelayMeta, live: { connected: boolean; lastSeenMs: number | null; pending: number }): RelayStatus {
   const { type: _h, ...health } = meta.health ?? { type: 'health' };
   return {
@@ -100,7 +110,7 @@ export function statusOf(meta: RelayMeta, live: { connected: boolean; lastSeenMs
     relay_version: meta.hello?.relay_version ?? null,
     protocol: meta.hello?.protocol ?? null,
     allowlist: meta.hello?.allowlist ?? null,
-    capabilities: meta.hello?.capabilities ?? null,
+    capabilities: capabilitiesOf(meta.hello),
     last_hello_at: iso(meta.helloAt),
     health: meta.health ? (health as RelayStatus['health']) : null,
     last_health_at: iso(meta.healthAt),

@@ -60,7 +60,7 @@ export interface RelayStatus {
   relay_version: string | null;
   protocol: number | null;
   allowlist: HelloMessage['allowlist'] | null;
-  capabilities: HelloMessage['capabilities'] | null;
+  capabilities: Pick<HelloMessage['capabilities'], 'actions' | 'dry_run' | 'max_log_lines' | 'signed_requests'> | null;
   last_hello_at: string | null;
   health: Omit<HealthMessage, 'type'> | null;
   last_health_at: string | null;
