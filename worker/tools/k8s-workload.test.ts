@@ -49,6 +49,17 @@ describe('k8s deployment tools (simulated)', () => {
     });
   });
 
+  it('a second attempt of the same step (new idempotency key) finds the restart done; another step restarts again', async () => {
+    const ctx = simContext();
+    const first = await callSimulated('k8s.restart_deployment', deployment, ctx);
+    const retry = await callSimulated('k8s.restart_deployment', deployment, { ...ctx, idempotencyKey: 'run-1:step-1:2' });
+    expect(retry).toEqual(first);
+    expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ revision: first.revision });
+
+    const other = await callSimulated('k8s.restart_deployment', deployment, { ...ctx, stepId: 'step-2', idempotencyKey: 'run-1:step-2:1' });
+    expect(other).toMatchObject({ previous_revision: first.revision, revision: (first.revision as number) + 1 });
+  });
+
   it('pod logs are a bounded tail, named after the deployment container by default', async () => {
     const logs = await callSimulated('k8s.get_pod_logs', { cluster: 'prod-eu', namespace: 'payments', pod: 'payments-api-7d9f8c6b5d-x2kq9', tail_lines: 5 });
     expect(logs).toMatchObject({ container: 'payments-api', truncated: true });

@@ -21,6 +21,8 @@ interface DeploymentState {
   /** Images of revisions this run created (restarts, rollbacks); older ones are generated. */
   images: Record<string, string>;
   restarted_at: string | null;
+  /** The step whose restart made the current revision (see the restart tool). */
+  restart?: { key: string; revision: number };
 }
 
 const deploymentKey = (a: DeploymentRef): string => `deployment:${a.cluster}/${a.namespace}/${a.name}`;
@@ -106,10 +108,17 @@ const restartDeployment = defineTool({
   dryRun: (a) => [
     op('PATCH', deploymentTarget(a), 'Set the kubectl.kubernetes.io/restartedAt pod-template annotation (rolling restart)'),
   ],
-  simulate: (a, { world }) => {
+  simulate: (a, { world, runId, stepId }) => {
     const state = readDeployment(world, a);
+    // As the relay does, a restart is marked with its step (ToolCall.effectKey, `runId:stepId`, the
+    // same for every attempt; the simulated call is not handed that key, so it is rebuilt here): a
+    // retry after an ambiguous failure finds the restart done instead of rolling the pods again.
+    const key = `${runId}:${stepId}`;
+    if (state.restart?.key === key && state.restart.revision === state.revision && state.restarted_at !== null) {
+      return { ...ref(a), revision: state.revision, previous_revision: Math.max(1, state.revision - 1), restarted_at: state.restarted_at };
+    }
     const restarted_at = simTime(rng('k8s-restart', a, state.revision).int(60_000, 3_600_000));
-    const next = newRevision(world, a, state, imageAt(a, state, state.revision), { restarted_at });
+    const next = newRevision(world, a, state, imageAt(a, state, state.revision), { restarted_at, restart: { key, revision: state.revision + 1 } });
     return { ...ref(a), revision: next.revision, previous_revision: state.revision, restarted_at };
   },
 });
