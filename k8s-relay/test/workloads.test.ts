@@ -145,6 +145,21 @@ describe('k8s.rollback_deployment', () => {
     expect(JSON.stringify(patch.body)).not.toContain('pod-template-hash');
   });
 
+  it('a second attempt of the same step finds the rollback done instead of rolling back the rollback', async () => {
+    h = await harness();
+    deploymentWithHistory(h);
+    const first = resultOf(await h.send('k8s.rollback_deployment', dep, { key: 'run_1:undo:1', effectKey: 'run_1:undo' }));
+    const second = await h.send('k8s.rollback_deployment', dep, { key: 'run_1:undo:2', effectKey: 'run_1:undo' });
+    expect(second).toMatchObject({ ok: true, operations: [] });
+    expect(resultOf(second)).toEqual(first);
+    expect(h.api.count('PATCH', /deployments/)).toBe(1);
+    const stored = h.api.cluster.deployments.get('payments/checkout-api')!;
+    expect(stored.spec.template.spec.containers[0].image).toBe('registry.example.com/checkout-api:v2');
+    expect(JSON.parse(stored.metadata.annotations['agentrunbook.io/rollback'])).toMatchObject({ key: 'run_1:undo', rolled_back_to: 2 });
+    // The template is revision 2's exactly: the controller adopted its ReplicaSet, no new one.
+    expect(Object.keys(h.api.cluster.revisions('payments', 'checkout-api'))).toEqual(['1', '3', '4']);
+  });
+
   it('restores an explicit revision', async () => {
     h = await harness();
     deploymentWithHistory(h);
