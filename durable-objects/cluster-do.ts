@@ -2,9 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, isK8sAction, relayMessage, signCancel, signRequest } from '../k8s-relay/src/protocol';
 import type { CancelMessage, RelayMessage, ResponseMessage } from '../k8s-relay/src/protocol';
 import { getCluster, signingKeyOf, type ClusterRow } from '../worker/clusters/store';
-import { EMPTY_META, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
+import { EMPTY_META, RecentKeys, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
 import { CONNECT_HEADERS, type CallOutcome, type ClusterCall, type RelayStatus } from '../worker/clusters/types';
-// The relay answers `deadline_exceeded` itself at the deadline; DEADLINE_GRACE_MS gives that answer time to arrive.
 import { DEADLINE_GRACE_MS, DEFAULT_CONNECT_WAIT_MS } from '../worker/clusters/errors';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
@@ -18,9 +17,6 @@ const PENDING = 'req:';
 const SETTLED = 'done:';
 /** A caller whose connection to this object broke re-attaches by idempotency key within this. */
 const KEEP_SETTLED_MS = 15 * 60_000;
-/** A cancel for a key with nothing in flight is remembered this long, in case its call is still on the way. */
-const EARLY_CANCEL_MS = 60_000;
-const MAX_EARLY_CANCELS = 1000;
 
 type Waiter = { resolve: (o: CallOutcome) => void; timers: ReturnType<typeof setTimeout>[] };
 
@@ -36,8 +32,8 @@ export class ClusterDO extends DurableObject<Env> {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly settled = new Map<string, SettledRequest>();
   private readonly waiters = new Map<string, Set<Waiter>>();
-  /** Keys cancelled before their call registered here (the two RPCs race), until when; in memory only. */
-  private readonly cancelledEarly = new Map<string, number>();
+  /** Keys cancelled before their call registered here (the two RPCs race); a minute is ample. */
+  private readonly cancelledEarly = new RecentKeys(60_000, 1000);
   private signing: { tokenHash: string; key: string } | undefined;
   private lastMessageAt: number | null = null;
 
@@ -81,7 +77,7 @@ export class ClusterDO extends DurableObject<Env> {
     // Another call with the same key may have arrived while this one awaited, or its cancel.
     const raced = this.attach(c, argsHash);
     if (raced) return raced;
-    if (this.takeEarlyCancel(c.idempotencyKey)) return failure('cancelled', `${c.action} on cluster "${c.cluster}" was cancelled by its caller before it was sent`, false);
+    if (this.cancelledEarly.take(c.idempotencyKey)) return failure('cancelled', `${c.action} on cluster "${c.cluster}" was cancelled by its caller before it was sent`, false);
     const p: PendingRequest = { id, key: c.idempotencyKey, cluster: c.cluster, argsHash, request, cancel, tokenHash: row.tokenHash, deadlineMs: c.deadlineMs, createdAt: Date.now(), sentAt: null, sends: 0 };
     this.pending.set(p.id, p);
     await this.ctx.storage.put(PENDING + p.id, p); // persisted before it can act anywhere
@@ -100,7 +96,7 @@ export class ClusterDO extends DurableObject<Env> {
   async cancel(key: string): Promise<void> {
     const p = [...this.pending.values()].find((x) => x.key === key);
     if (!p) {
-      if (!this.settled.has(key)) this.rememberEarlyCancel(key);
+      if (!this.settled.has(key)) this.cancelledEarly.add(key);
       return;
     }
     // Only a request that went out can be running at the relay.
@@ -324,18 +320,6 @@ export class ClusterDO extends DurableObject<Env> {
     } catch {
       // closing under us: the next hello sends it again
     }
-  }
-
-  private rememberEarlyCancel(key: string): void {
-    const now = Date.now();
-    for (const [k, until] of this.cancelledEarly) if (until <= now || this.cancelledEarly.size >= MAX_EARLY_CANCELS) this.cancelledEarly.delete(k);
-    this.cancelledEarly.set(key, now + EARLY_CANCEL_MS);
-  }
-
-  private takeEarlyCancel(key: string): boolean {
-    const until = this.cancelledEarly.get(key);
-    this.cancelledEarly.delete(key);
-    return until !== undefined && until > Date.now();
   }
 
   private readySockets(): WebSocket[] {

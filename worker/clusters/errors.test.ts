@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEADLINE_MS, MAX_RELAY_CALL_MS, deadlineFor, toolErrorOf } from './errors';
-import { EMPTY_META, expired, statusOf, type PendingRequest } from './relay-state';
+import { EMPTY_META, RecentKeys, expired, statusOf, type PendingRequest } from './relay-state';
 
 describe('toolErrorOf', () => {
   it("names the cluster, the action and the code of a relay's refusal, with what to do", () => {
@@ -87,6 +87,17 @@ describe('relay state', () => {
       max_log_lines: 1000,
       signed_requests: true,
     });
+  });
+
+  it('a cancel that overtook its call is remembered once, for a while, and only so many of them', () => {
+    const keys = new RecentKeys(1000, 2);
+    keys.add('a', 0);
+    expect(keys.take('a', 999)).toBe(true);
+    expect(keys.take('a', 999)).toBe(false);
+    keys.add('b', 0);
+    expect(keys.take('b', 1000)).toBe(false);
+    for (const k of ['c', 'd', 'e']) keys.add(k, 0);
+    expect(['c', 'd', 'e'].map((k) => keys.take(k, 1))).toEqual([false, true, true]);
   });
 
   it('status before any relay connected', () => {

@@ -60,6 +60,31 @@ export interface SettledRequest {
   cancelUntil?: number;
 }
 
+/**
+ * Keys remembered for a while, at most `max` of them (the oldest go first), in memory: cancels
+ * that arrived before their call did, which only ever race by moments.
+ */
+export class RecentKeys {
+  private readonly until = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+  ) {}
+
+  add(key: string, now = Date.now()): void {
+    for (const [k, until] of this.until) if (until <= now || this.until.size >= this.max) this.until.delete(k);
+    this.until.set(key, now + this.ttlMs);
+  }
+
+  /** Whether `key` was added less than the TTL ago; forgets it either way. */
+  take(key: string, now = Date.now()): boolean {
+    const until = this.until.get(key);
+    this.until.delete(key);
+    return until !== undefined && until > now;
+  }
+}
+
 export function failure(code: CallError['code'], message: string, retryable: boolean): CallOutcome {
   return { ok: false, error: { code, message, retryable, origin: 'hub' } };
 }
