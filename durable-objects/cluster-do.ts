@@ -1,10 +1,10 @@
 import { DurableObject } from 'cloudflare:workers';
-import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, isK8sAction, relayMessage, signRequest } from '../k8s-relay/src/protocol';
-import type { RelayMessage, ResponseMessage } from '../k8s-relay/src/protocol';
+import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, isK8sAction, relayMessage, signCancel, signRequest } from '../k8s-relay/src/protocol';
+import type { CancelMessage, RelayMessage, ResponseMessage } from '../k8s-relay/src/protocol';
 import { getCluster, signingKeyOf, type ClusterRow } from '../worker/clusters/store';
-import { EMPTY_META, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
+import { EMPTY_META, RecentKeys, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
 import { CONNECT_HEADERS, type CallOutcome, type ClusterCall, type RelayStatus } from '../worker/clusters/types';
-import { DEFAULT_CONNECT_WAIT_MS } from '../worker/clusters/errors';
+import { DEADLINE_GRACE_MS, DEFAULT_CONNECT_WAIT_MS } from '../worker/clusters/errors';
 import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
 import { log as structured, registerSecrets } from '../worker/observability/log';
@@ -17,8 +17,6 @@ const PENDING = 'req:';
 const SETTLED = 'done:';
 /** A caller whose connection to this object broke re-attaches by idempotency key within this. */
 const KEEP_SETTLED_MS = 15 * 60_000;
-/** The relay answers `deadline_exceeded` itself at the deadline; give that answer time to arrive. */
-const DEADLINE_GRACE_MS = 2_000;
 
 type Waiter = { resolve: (o: CallOutcome) => void; timers: ReturnType<typeof setTimeout>[] };
 
@@ -34,6 +32,8 @@ export class ClusterDO extends DurableObject<Env> {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly settled = new Map<string, SettledRequest>();
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Keys cancelled before their call registered here (the two RPCs race); a minute is ample. */
+  private readonly cancelledEarly = new RecentKeys(60_000, 1000);
   private signing: { tokenHash: string; key: string } | undefined;
   private lastMessageAt: number | null = null;
 
@@ -59,25 +59,52 @@ export class ClusterDO extends DurableObject<Env> {
 
     const row = await getCluster(makeDb(this.env.DB), c.tenantId, c.cluster);
     if (!row) return failure('not_registered', `cluster "${c.cluster}" is not registered (or was revoked); register it with POST /clusters or run in simulated mode`, false);
-    const request = await signRequest(await this.signingKey(row), c.cluster, {
+    const signingKey = await this.signingKey(row);
+    const id = newId('rq');
+    // An older relay would not verify a signed effect key: it gets none, and marks a restart with the attempt key.
+    const effectKey = c.effectKey !== undefined && this.meta.hello?.capabilities.effect_key === true ? { effect_key: c.effectKey } : {};
+    const request = await signRequest(signingKey, c.cluster, {
       type: 'request',
-      id: newId('rq'),
+      id,
       idempotency_key: c.idempotencyKey,
+      ...effectKey,
       action: c.action,
       args: c.args,
       ...(c.dryRun ? { dry_run: true } : {}),
       deadline_ms: c.deadlineMs,
     });
-    // Another call with the same key may have arrived while this one awaited.
+    const cancel = await signCancel(signingKey, c.cluster, { type: 'cancel', id, idempotency_key: c.idempotencyKey });
+    // Another call with the same key may have arrived while this one awaited, or its cancel.
     const raced = this.attach(c, argsHash);
     if (raced) return raced;
-    const p: PendingRequest = { id: request.id, key: c.idempotencyKey, cluster: c.cluster, argsHash, request, tokenHash: row.tokenHash, deadlineMs: c.deadlineMs, createdAt: Date.now(), sentAt: null, sends: 0 };
+    if (this.cancelledEarly.take(c.idempotencyKey)) return failure('cancelled', `${c.action} on cluster "${c.cluster}" was cancelled by its caller before it was sent`, false);
+    const p: PendingRequest = { id, key: c.idempotencyKey, cluster: c.cluster, argsHash, request, cancel, tokenHash: row.tokenHash, deadlineMs: c.deadlineMs, createdAt: Date.now(), sentAt: null, sends: 0 };
     this.pending.set(p.id, p);
     await this.ctx.storage.put(PENDING + p.id, p); // persisted before it can act anywhere
     await this.armAlarm();
     const outcome = this.wait(p, c.connectWaitMs ?? DEFAULT_CONNECT_WAIT_MS);
     await this.send(p);
     return outcome;
+  }
+
+  /**
+   * The caller gave up on the call with this idempotency key (its signal fired: the step's timeout,
+   * a cancelled run). The request is settled as cancelled, so it is never sent again, and the relay
+   * is asked to stop it (the relay's own `cancelled` answer is then dropped like any late one). A
+   * key with nothing in flight is a no-op.
+   */
+  async cancel(key: string): Promise<void> {
+    const p = [...this.pending.values()].find((x) => x.key === key);
+    if (!p) {
+      if (!this.settled.has(key)) this.cancelledEarly.add(key);
+      return;
+    }
+    // Only a request that went out can be running at the relay.
+    const cancel = p.sentAt !== null ? p.cancel : undefined;
+    const where = p.sentAt === null ? 'before it reached the relay' : 'while the relay was working on it';
+    await this.settle(p, failure('cancelled', `${p.request.action} on cluster "${p.cluster}" was cancelled by its caller ${where}`, false), cancel);
+    if (cancel) this.sendCancel(cancel, p.tokenHash);
+    log('info', 'request cancelled', { cluster: p.cluster, id: p.id, idempotency_key: key, sent: p.sentAt !== null });
   }
 
   /** What `GET /clusters` shows about the relay. */
@@ -173,6 +200,10 @@ export class ClusterDO extends DurableObject<Env> {
     for (const p of [...this.pending.values()]) {
       if (p.deadlineMs > now) await this.send(p);
     }
+    // Cancels that may not have reached the relay (it was away), while their requests could still run there.
+    for (const s of this.settled.values()) {
+      if (s.cancel && (s.cancelUntil ?? 0) > now) this.sendCancel(s.cancel, info.tokenHash);
+    }
   }
 
   private async onResponse(msg: ResponseMessage): Promise<void> {
@@ -240,11 +271,17 @@ export class ClusterDO extends DurableObject<Env> {
    * retry may cure are not kept, as the relay does not keep them: a re-delivery runs again and
    * resumes where the relay stopped.
    */
-  private async settle(p: PendingRequest, outcome: CallOutcome): Promise<void> {
+  private async settle(p: PendingRequest, outcome: CallOutcome, cancel?: CancelMessage): Promise<void> {
     if (!this.pending.delete(p.id)) return;
     this.resolve(p.id, outcome);
     if (outcome.ok || !outcome.error.retryable) {
-      const s: SettledRequest = { key: p.key, argsHash: p.argsHash, outcome, expiresAt: Math.max(p.deadlineMs, Date.now()) + KEEP_SETTLED_MS };
+      const s: SettledRequest = {
+        key: p.key,
+        argsHash: p.argsHash,
+        outcome,
+        expiresAt: Math.max(p.deadlineMs, Date.now()) + KEEP_SETTLED_MS,
+        ...(cancel ? { cancel, cancelUntil: p.deadlineMs } : {}),
+      };
       this.settled.set(p.key, s);
       await this.ctx.storage.put(SETTLED + p.key, s);
     }
@@ -272,6 +309,17 @@ export class ClusterDO extends DurableObject<Env> {
     p.sentAt = Date.now();
     p.sends += 1;
     if (this.pending.has(p.id)) await this.ctx.storage.put(PENDING + p.id, p);
+  }
+
+  /** Sends a cancel to the relay if it is there and understands cancels (an older relay runs on to the deadline). */
+  private sendCancel(cancel: CancelMessage, tokenHash: string): void {
+    if (this.meta.hello?.capabilities.cancel !== true) return;
+    const ws = this.readySockets().find((s) => (s.deserializeAttachment() as SocketInfo).tokenHash === tokenHash);
+    try {
+      ws?.send(JSON.stringify(cancel));
+    } catch {
+      // closing under us: the next hello sends it again
+    }
   }
 
   private readySockets(): WebSocket[] {

@@ -3,7 +3,8 @@
 // acting on the fake Kubernetes API server of k8s-relay/test through @kubernetes/client-node.
 // A drain run succeeds on the fake cluster; the relay killed in the middle of the drain and
 // started again finishes it with every pod evicted once; the relay's allowlist refuses a drain
-// with a clear step error; GET /clusters shows the relay's health.
+// with a clear step error; a step that times out stops the relay's drain in flight (the request's
+// deadline is the step's; the hub's cancel follows it); GET /clusters shows the relay's health.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -206,5 +207,42 @@ spec:
     expect(String(drain.error)).toContain('(namespace_not_allowed)');
     expect(c.nodes.get('node-3')!.spec.unschedulable ?? false).toBe(false);
     expect(kube.count('POST', /coredns-1\/eviction$/)).toBe(0);
+  });
+
+  it('a step that times out stops the drain in flight at the relay: no further pod is evicted', async () => {
+    const c = kube.cluster;
+    c.addNode('node-4');
+    for (const pod of ['web-1', 'web-2']) c.addPod({ namespace: 'payments', name: pod, node: 'node-4', labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web-6d' } });
+    // The API server holds the first eviction far past the step's timeout.
+    kube.fault({ method: 'POST', path: /web-1\/eviction$/, delayMs: 30_000 });
+    await pollUntil('the relay to be connected', clusterStatus, connectedAndHealthy);
+    const { name } = await createRunbook(
+      api,
+      `apiVersion: agentrunbook/v1
+kind: Runbook
+metadata:
+  name: ${uniqueName('e2e-relay-cancel')}
+spec:
+  steps:
+    - id: drain
+      tool: k8s.drain_node
+      with: { cluster: ${cluster}, node: node-4 }
+      timeout: 3s
+      retry: { attempts: 1 }
+`,
+    );
+    const started = Date.now();
+    const id = await startRun(api, name);
+    const run = await waitForRun(api, id, ['failed'], 30_000);
+    expect(run.steps.find((s) => s.id === 'drain')).toMatchObject({ status: 'failed', attempts: 1 });
+    // The relay stopped (at the deadline, which is the step's timeout, or at the hub's cancel that
+    // follows it) long before the held eviction would have returned. A cancelled run stops it the
+    // same way once the run engine aborts calls on cancel.
+    const stopped = (line: string) => line.includes('"request failed"') && line.includes('"node":"node-4"') && /"code":"(deadline_exceeded|cancelled)"/.test(line);
+    await pollUntil('the relay to stop the drain', async () => relayLogs.join('').split('\n'), (lines) => lines.some(stopped), { timeoutMs: 10_000, intervalMs: 50 });
+    expect(Date.now() - started).toBeLessThan(25_000);
+    const after = await pollUntil('nothing pending', clusterStatus, (v) => v.pending_requests === 0);
+    expect(after.connected).toBe(true);
+    expect(kube.arrivals.filter((r) => r.path.endsWith('web-2/eviction'))).toHaveLength(0);
   });
 });

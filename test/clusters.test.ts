@@ -1,8 +1,8 @@
 import { abortAllDurableObjects, evictDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { CLOSE_CODES, PROTOCOL_HEADER, PROTOCOL_VERSION, deriveSigningKey, requestMessage, verifyRequest } from '../k8s-relay/src/protocol';
-import type { HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../k8s-relay/src/protocol';
+import { CLOSE_CODES, PROTOCOL_HEADER, PROTOCOL_VERSION, deriveSigningKey, hubMessage, verifyCancel, verifyRequest } from '../k8s-relay/src/protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../k8s-relay/src/protocol';
 import { callCluster, clusterBackend, clusterStub, isLiveCluster } from '../worker/clusters/backend';
 import { makeDb } from '../worker/db/client';
 import { clusters } from '../worker/db/schema';
@@ -34,13 +34,20 @@ function connectRequest(name: string, token: string | undefined, extra: Record<s
   return new Request(`${BASE}/clusters/${name}/connect`, { headers });
 }
 
-const HELLO = (cluster: string, namespaces: '*' | string[] = '*'): HelloMessage => ({
+/** A current relay's hello; `older` leaves out what relays before cancels and effect keys did not say. */
+const HELLO = (cluster: string, opts: { older?: boolean } = {}): HelloMessage => ({
   type: 'hello',
   protocol: PROTOCOL_VERSION,
   relay_version: '0.1.0-test',
   cluster,
-  allowlist: { namespaces, actions: ['k8s.get_node', 'k8s.cordon_node', 'k8s.drain_node'] },
-  capabilities: { actions: ['k8s.get_node', 'k8s.cordon_node', 'k8s.drain_node'], dry_run: true, max_log_lines: 1000, signed_requests: true },
+  allowlist: { namespaces: '*', actions: ['k8s.get_node', 'k8s.cordon_node', 'k8s.drain_node'] },
+  capabilities: {
+    actions: ['k8s.get_node', 'k8s.cordon_node', 'k8s.drain_node'],
+    dry_run: true,
+    max_log_lines: 1000,
+    signed_requests: true,
+    ...(opts.older ? {} : { cancel: true, effect_key: true }),
+  },
 });
 
 const HEALTH = (reachable: boolean): HealthMessage => ({
@@ -53,6 +60,7 @@ const HEALTH = (reachable: boolean): HealthMessage => ({
 
 class FakeRelay {
   readonly requests: RequestMessage[] = [];
+  readonly cancels: CancelMessage[] = [];
   closed: { code: number; reason: string } | undefined;
   /** Answers each request as it arrives; undefined leaves it unanswered. */
   answer: ((req: RequestMessage) => ResponseMessage | undefined) | undefined;
@@ -63,7 +71,7 @@ class FakeRelay {
     private readonly signingKey: string,
   ) {}
 
-  static async connect(cluster: string, token: string, opts: { hello?: boolean } = {}): Promise<FakeRelay> {
+  static async connect(cluster: string, token: string, opts: { hello?: boolean; older?: boolean } = {}): Promise<FakeRelay> {
     const res = await exports.default.fetch(connectRequest(cluster, token));
     if (res.status !== 101) throw new Error(`connect answered ${res.status}: ${await res.text()}`);
     const relay = new FakeRelay(res.webSocket!, cluster, await deriveSigningKey(token));
@@ -73,7 +81,7 @@ class FakeRelay {
     });
     relay.ws.accept();
     if (opts.hello !== false) {
-      relay.send(HELLO(cluster));
+      relay.send(HELLO(cluster, { older: opts.older }));
       relay.send(HEALTH(true));
     }
     return relay;
@@ -88,7 +96,14 @@ class FakeRelay {
   }
 
   private async receive(data: string): Promise<void> {
-    const req = requestMessage.parse(JSON.parse(data));
+    const msg = hubMessage.parse(JSON.parse(data));
+    if (msg.type === 'cancel') {
+      expect(await verifyCancel(this.signingKey, this.cluster, msg)).toBe(true);
+      this.cancels.push(msg);
+      return;
+    }
+    if (msg.type !== 'request') return;
+    const req = msg;
     // A real relay refuses anything whose signature does not verify with its token.
     expect(await verifyRequest(this.signingKey, this.cluster, req)).toBe(true);
     this.requests.push(req);
@@ -121,9 +136,16 @@ async function register(t: TestTenant, name = clusterName()): Promise<{ name: st
 }
 
 /** A k8s tool call as the run engine's invoker makes it (through the cluster backend). */
-async function cordon(t: TestTenant, cluster: string, key = `run_x:cordon:${Math.random()}`, opts: { timeoutMs?: number; signal?: AbortSignal } = {}) {
+async function cordon(t: TestTenant, cluster: string, key = `run_x:cordon:${Math.random()}`, opts: { timeoutMs?: number; signal?: AbortSignal; effectKey?: string } = {}) {
   const backend = await clusterBackend(env).executorFor(t.id, 'k8s.cordon_node');
-  return backend!.call({ tool: 'k8s.cordon_node', args: { cluster, node: 'node-1' }, idempotencyKey: key, signal: opts.signal ?? new AbortController().signal, timeoutMs: opts.timeoutMs ?? 5000 });
+  return backend!.call({
+    tool: 'k8s.cordon_node',
+    args: { cluster, node: 'node-1' },
+    idempotencyKey: key,
+    ...(opts.effectKey !== undefined ? { effectKey: opts.effectKey } : {}),
+    signal: opts.signal ?? new AbortController().signal,
+    timeoutMs: opts.timeoutMs ?? 5000,
+  });
 }
 
 async function statusOf(t: TestTenant, name: string) {
@@ -421,6 +443,79 @@ describe('k8s calls through the relay', () => {
     controller.abort();
     const err = await rejection(call);
     expect(err).toMatchObject({ code: 'timeout', retryable: true });
+  });
+
+  it('aborting the caller sends the relay a signed cancel for that request, through the cluster object, without waiting for it', async () => {
+    const t = await newTenant();
+    const { name, token } = await register(t);
+    const relay = await FakeRelay.connect(name, token);
+    const controller = new AbortController();
+    const call = cordon(t, name, 'run_12:cordon:1', { signal: controller.signal, timeoutMs: 60_000 });
+    const [sent] = await until(() => relay.requests.length === 1 && relay.requests);
+    controller.abort();
+    expect(await rejection(call)).toMatchObject({ code: 'timeout', retryable: true });
+    const [cancel] = await until(() => relay.cancels.length === 1 && relay.cancels);
+    expect(cancel).toMatchObject({ type: 'cancel', id: sent!.id, idempotency_key: 'run_12:cordon:1' });
+    expect((await statusOf(t, name)).pending_requests).toBe(0);
+
+    // The relay's own answer arrives later and changes nothing; the attempt stays cancelled.
+    relay.send({ type: 'response', id: sent!.id, idempotency_key: sent!.idempotency_key, ok: false, error: { code: 'cancelled', message: 'the hub cancelled the request', retryable: false }, replayed: false });
+    const again = await rejection(cordon(t, name, 'run_12:cordon:1'));
+    expect(again).toMatchObject({ code: 'cancelled', retryable: false });
+    expect(again.message).toContain('was cancelled by its caller while the relay was working on it');
+    expect(relay.requests).toHaveLength(1);
+  });
+
+  it('a cancelled request is not re-sent to a relay that comes back; the relay gets the cancel instead', async () => {
+    const t = await newTenant();
+    const { name, token } = await register(t);
+    const first = await FakeRelay.connect(name, token);
+    const controller = new AbortController();
+    const call = cordon(t, name, 'run_13:cordon:1', { signal: controller.signal, timeoutMs: 60_000 });
+    const [sent] = await until(() => first.requests.length === 1 && first.requests);
+    first.close();
+    await until(async () => (await statusOf(t, name)).connected === false);
+    controller.abort();
+    await rejection(call);
+    await until(async () => (await statusOf(t, name)).pending_requests === 0);
+
+    const second = await FakeRelay.connect(name, token);
+    const [cancel] = await until(() => second.cancels.length === 1 && second.cancels);
+    expect(cancel).toMatchObject({ id: sent!.id, idempotency_key: 'run_13:cordon:1' });
+    expect(second.requests).toHaveLength(0);
+  });
+
+  it('a call cancelled before it reached a relay is dropped, and an older relay is sent no cancel', async () => {
+    const t = await newTenant();
+    const { name, token } = await register(t);
+    const controller = new AbortController();
+    const unsent = cordon(t, name, 'run_14:cordon:1', { signal: controller.signal });
+    await until(async () => (await statusOf(t, name)).pending_requests === 1);
+    controller.abort();
+    await rejection(unsent);
+    await until(async () => (await statusOf(t, name)).pending_requests === 0);
+
+    const older = await FakeRelay.connect(name, token, { older: true });
+    await until(async () => (await statusOf(t, name)).connected);
+    const other = new AbortController();
+    const call = cordon(t, name, 'run_14:cordon:2', { signal: other.signal, effectKey: 'run_14:cordon' });
+    const [req] = await until(() => older.requests.length === 1 && older.requests);
+    expect(req!.effect_key).toBeUndefined(); // it would not verify a signed one
+    other.abort();
+    await rejection(call);
+    await until(async () => (await statusOf(t, name)).pending_requests === 0);
+    expect(older.cancels).toHaveLength(0);
+    expect(older.requests.map((r) => r.idempotency_key)).toEqual(['run_14:cordon:2']);
+  });
+
+  it("the step's effect key goes to a relay that understands it, signed", async () => {
+    const t = await newTenant();
+    const { name, token } = await register(t);
+    const relay = await FakeRelay.connect(name, token);
+    relay.answer = okResponse;
+    await until(async () => (await statusOf(t, name)).connected); // the hub has read its hello
+    await cordon(t, name, 'run_15:cordon:2', { effectKey: 'run_15:cordon' });
+    expect(relay.requests[0]).toMatchObject({ idempotency_key: 'run_15:cordon:2', effect_key: 'run_15:cordon' });
   });
 
   it('a hibernated connection still carries calls, and the status survives eviction', async () => {

@@ -3,7 +3,7 @@ import type { RawData } from 'ws';
 import type { ZodError } from 'zod';
 import type { Logger } from './log';
 import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, hubMessage } from './protocol';
-import type { HealthMessage, HelloMessage, RelayMessage, RequestMessage, ResponseMessage } from './protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RelayMessage, RequestMessage, ResponseMessage } from './protocol';
 
 export interface HubConnectionOptions {
   url: string;
@@ -12,6 +12,8 @@ export interface HubConnectionOptions {
   hello(): HelloMessage;
   health(): HealthMessage;
   onRequest(req: RequestMessage): Promise<ResponseMessage>;
+  /** The hub gave up on a request; its response (`cancelled`) comes from `onRequest`'s promise. */
+  onCancel(msg: CancelMessage): Promise<void>;
   /** The answer to a frame that is not a valid message, if it can have one. */
   onInvalid(raw: unknown, error: ZodError): ResponseMessage | null;
   heartbeatMs: number;
@@ -148,6 +150,11 @@ export class HubConnection {
     }
     const msg = parsed.data;
     if (msg.type === 'ping') ws.send(PONG);
+    // Even while shutting down: a cancel only ever stops work.
+    if (msg.type === 'cancel') {
+      this.opts.onCancel(msg).catch((err: unknown) => this.opts.log.error('cancel handler failed', { id: msg.id, error: String(err) }));
+      return;
+    }
     if (msg.type !== 'request') return;
     if (!this.accepting) {
       // Unanswered, the hub re-sends it to the next relay connection.

@@ -7,8 +7,8 @@ import { fingerprint } from './idempotency';
 import type { IdempotencyStore, Outcome } from './idempotency';
 import type { Kube } from './kube';
 import type { Logger } from './log';
-import { isK8sAction, verifyRequest } from './protocol';
-import type { K8sAction, Operation, RequestMessage, ResponseMessage } from './protocol';
+import { isK8sAction, verifyCancel, verifyRequest } from './protocol';
+import type { CancelMessage, K8sAction, Operation, RequestMessage, ResponseMessage } from './protocol';
 
 export interface ExecutorOptions {
   cluster: string;
@@ -27,7 +27,15 @@ export interface ExecutorOptions {
 interface Running {
   fingerprint: string;
   done: Promise<Outcome>;
+  /** Aborts the action: at the deadline, or when the hub cancels. */
+  controller: AbortController;
+  /** The request ids (deliveries) waiting on this execution: a cancel must name one of them. */
+  ids: Set<string>;
 }
+
+/** How long a cancel that arrived before its request started is remembered (they cross in flight). */
+const EARLY_CANCEL_MS = 60_000;
+const MAX_EARLY_CANCELS = 1000;
 
 const issues = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 
@@ -37,6 +45,8 @@ const issues = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.jo
  */
 export class Executor {
   private readonly running = new Map<string, Running>();
+  /** Request ids cancelled before they started executing, until when. */
+  private readonly cancelledEarly = new Map<string, number>();
   private readonly pollIntervalMs: number;
   private readonly maxInFlight: number;
 
@@ -64,6 +74,39 @@ export class Executor {
     if (typeof r.id !== 'string' || typeof r.idempotency_key !== 'string' || r.id === '' || r.idempotency_key === '') return null;
     const err = new RelayError('invalid_request', 'the request does not match the relay protocol', false, issues(error));
     return { type: 'response', id: r.id.slice(0, 128), idempotency_key: r.idempotency_key.slice(0, 256), ok: false, error: err.toBody(), replayed: false };
+  }
+
+  /**
+   * The hub's cancel: aborts the execution the named delivery is waiting on, which then answers
+   * `cancelled`. A cancel for a request not executing here changes nothing, except that one
+   * overtaking its request (both are in flight at once) keeps that request from starting.
+   */
+  async cancel(msg: CancelMessage): Promise<void> {
+    const log = { id: msg.id, idempotency_key: msg.idempotency_key };
+    if (!(await verifyCancel(this.opts.signingKey, this.opts.cluster, msg))) {
+      this.opts.log.warn("cancel ignored: its signature does not verify with this cluster's token", log);
+      return;
+    }
+    const running = this.running.get(msg.idempotency_key);
+    if (!running?.ids.has(msg.id)) {
+      this.rememberEarlyCancel(msg.id);
+      this.opts.log.info('cancel for a request not executing here; nothing to stop', log);
+      return;
+    }
+    this.opts.log.info('request cancelled by the hub', log);
+    running.controller.abort(new RelayError('cancelled', 'the hub cancelled the request (the caller gave up on it)', false));
+  }
+
+  private rememberEarlyCancel(id: string): void {
+    const now = Date.now();
+    for (const [k, until] of this.cancelledEarly) if (until <= now || this.cancelledEarly.size >= MAX_EARLY_CANCELS) this.cancelledEarly.delete(k);
+    this.cancelledEarly.set(id, now + EARLY_CANCEL_MS);
+  }
+
+  private cancelledBeforeStart(id: string): boolean {
+    const until = this.cancelledEarly.get(id);
+    this.cancelledEarly.delete(id);
+    return until !== undefined && until > Date.now();
   }
 
   async handle(req: RequestMessage): Promise<ResponseMessage> {
@@ -102,14 +145,20 @@ export class Executor {
     if (running) {
       if (running.fingerprint !== fp) return fail(conflict);
       // A re-delivery (e.g. after a reconnect) while the first delivery still runs: share its outcome.
+      running.ids.add(req.id);
       return reply(await running.done, true);
+    }
+    if (this.cancelledBeforeStart(req.id)) {
+      this.opts.log.info('request cancelled before it started', log);
+      return fail(new RelayError('cancelled', 'the hub cancelled the request before it started; nothing was done', false, { operations: [] }));
     }
     if (this.running.size >= this.maxInFlight) {
       return fail(new RelayError('busy', `the relay is already executing ${this.running.size} requests`, true));
     }
 
-    const done = this.execute(req, action, args, fp, remembered);
-    this.running.set(req.idempotency_key, { fingerprint: fp, done });
+    const controller = new AbortController();
+    const done = this.execute(req, action, args, fp, remembered, controller);
+    this.running.set(req.idempotency_key, { fingerprint: fp, done, controller, ids: new Set([req.id]) });
     try {
       return reply(await done, false);
     } finally {
@@ -143,12 +192,11 @@ export class Executor {
     return { action: req.action, args };
   }
 
-  private async execute(req: RequestMessage, action: K8sAction, args: Record<string, unknown>, fp: string, remembered: boolean): Promise<Outcome> {
+  private async execute(req: RequestMessage, action: K8sAction, args: Record<string, unknown>, fp: string, remembered: boolean, controller: AbortController): Promise<Outcome> {
     const { store, log } = this.opts;
     const key = req.idempotency_key;
     const dryRun = req.dry_run === true;
     if (remembered) store.begin(key, fp);
-    const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new RelayError('deadline_exceeded', "the request's deadline passed", true)), Math.max(0, req.deadline_ms - Date.now()));
     const operations: Operation[] = [];
     const started = Date.now();
@@ -156,6 +204,7 @@ export class Executor {
       kube: this.opts.kube,
       cluster: this.opts.cluster,
       dryRun,
+      effectKey: req.effect_key ?? key,
       deadline: req.deadline_ms,
       signal: controller.signal,
       allowlist: this.opts.allowlist,
@@ -178,11 +227,7 @@ export class Executor {
       log.info('request done', { ...fields, ms: Date.now() - started, operations: operations.length });
       if (remembered) await store.finish(key, outcome);
     } catch (err) {
-      const e = controller.signal.aborted && !(err instanceof RelayError)
-        ? (controller.signal.reason as RelayError)
-        : err instanceof RelayError
-          ? err
-          : new RelayError('internal', `unexpected failure: ${(err as Error)?.message ?? String(err)}`);
+      const e = failureOf(err, controller.signal, operations);
       outcome = { ok: false, error: e.toBody() };
       log.warn('request failed', { ...fields, ms: Date.now() - started, code: e.code, reason: e.message, operations: operations.length });
       // A failure that a retry may cure is not remembered, so the re-delivery tries again (resuming its progress).
@@ -192,6 +237,22 @@ export class Executor {
     }
     return outcome;
   }
+}
+
+/**
+ * Why an execution failed. A cancel wins over whatever the aborted call threw (the client's
+ * AbortError, mapped or not) and carries the writes done before it, which the caller cannot see
+ * otherwise; at the deadline an action's own, more precise error (a drain's) stands.
+ */
+function failureOf(err: unknown, signal: AbortSignal, operations: Operation[]): RelayError {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  if (reason instanceof RelayError && reason.code === 'cancelled') {
+    const done = operations.length === 0 ? 'nothing was changed' : `${operations.length} write(s) were done before it stopped`;
+    return new RelayError('cancelled', `${reason.message}; ${done}`, false, { operations });
+  }
+  if (err instanceof RelayError) return err;
+  if (reason instanceof RelayError) return reason;
+  return new RelayError('internal', `unexpected failure: ${(err as Error)?.message ?? String(err)}`);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

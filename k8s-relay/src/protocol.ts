@@ -11,7 +11,14 @@
  * each with exactly one `response` carrying the same `id`. Either side may send `ping`; the other
  * answers `pong`. After a reconnect the hub re-sends every request still unanswered: the relay
  * either attaches to the execution already running or replays the remembered result, so a
- * mutating action never runs twice for one idempotency key.
+ * mutating action never runs twice for one idempotency key. When the caller gives up, the hub
+ * sends a signed `cancel` naming the request; the relay aborts that execution and answers it
+ * `cancelled` (the hub no longer waits for that answer).
+ *
+ * Compatibility: additions since protocol 1 are optional fields, advertised in `hello`'s
+ * `capabilities`, so the version stays 1 and either side may be older. The hub sends `cancel` and
+ * a request's `effect_key` only to a relay whose hello says it understands them; a relay reads a
+ * hello-less hub (or an older one) the same way it always did.
  */
 import { z } from 'zod';
 
@@ -70,6 +77,7 @@ export const ERROR_CODES = [
   'invalid_args', // the tool's argument schema refused the args (details: issues)
   'cluster_mismatch', // args.cluster is not the cluster this relay serves
   'deadline_exceeded', // deadline_ms passed before or during execution
+  'cancelled', // the hub cancelled the request (the caller gave up); what was done so far is in details
   'idempotency_conflict', // the key was used before for a different action or args
   'busy', // too many requests in flight
   'not_found', // the Kubernetes object does not exist
@@ -117,6 +125,10 @@ export const helloMessage = z.object({
     max_log_lines: z.number().int().positive(),
     /** Requests must carry an HMAC signature (always true in protocol 1). */
     signed_requests: z.boolean(),
+    /** Understands `cancel` messages; absent from relays older than it. */
+    cancel: z.boolean().optional(),
+    /** Reads a request's `effect_key` (and verifies it in the signature); absent from relays older than it. */
+    effect_key: z.boolean().optional(),
   }),
 });
 
@@ -174,6 +186,12 @@ export const requestMessage = z.object({
   id: messageId,
   /** Same key on a re-delivery of the same attempt (the run engine's `runId:stepId:attempt`). */
   idempotency_key: idempotencyKey,
+  /**
+   * The same for every attempt of one step (`runId:stepId`): what an action marks its effect with in
+   * the cluster, so a later attempt after an ambiguous failure finds it done (a restart's pod-template
+   * annotation). Absent, the idempotency key is the mark. Sent only to relays advertising `effect_key`.
+   */
+  effect_key: idempotencyKey.optional(),
   /** A k8s tool id; a string rather than an enum so an unknown one gets a proper `unknown_action` answer. */
   action: z.string().min(1).max(64),
   /** The tool's arguments, validated by the relay with the tool's own schema. */
@@ -186,7 +204,19 @@ export const requestMessage = z.object({
   signature: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex HMAC-SHA256'),
 });
 
-export const hubMessage = z.discriminatedUnion('type', [requestMessage, pingMessage, pongMessage]);
+/**
+ * The caller gave up on request `id`: abort its execution and answer it `cancelled`. A cancel for a
+ * request that is not executing (unknown, finished, or for another delivery) changes nothing.
+ * Signed like a request, so no one but the hub can stop the relay's work.
+ */
+export const cancelMessage = z.object({
+  type: z.literal('cancel'),
+  id: messageId,
+  idempotency_key: idempotencyKey,
+  signature: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex HMAC-SHA256'),
+});
+
+export const hubMessage = z.discriminatedUnion('type', [requestMessage, cancelMessage, pingMessage, pongMessage]);
 
 export type HelloMessage = z.infer<typeof helloMessage>;
 export type HealthMessage = z.infer<typeof healthMessage>;
@@ -194,6 +224,8 @@ export type ResponseMessage = z.infer<typeof responseMessage>;
 export type RelayMessage = z.infer<typeof relayMessage>;
 export type RequestMessage = z.infer<typeof requestMessage>;
 export type UnsignedRequest = Omit<RequestMessage, 'signature'>;
+export type CancelMessage = z.infer<typeof cancelMessage>;
+export type UnsignedCancel = Omit<CancelMessage, 'signature'>;
 export type HubMessage = z.infer<typeof hubMessage>;
 
 // Request signing. The token authenticates the connection; the signature makes every request
@@ -240,19 +272,44 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** The exact text that is signed: a JSON array, so no field can bleed into the next. */
+/**
+ * The exact text that is signed: a JSON array, so no field can bleed into the next. An `effect_key`
+ * is appended only when present, so a request without one signs as it always did (an older relay
+ * verifies it); one with it goes only to relays that verify it.
+ */
 export function signingPayload(cluster: string, r: UnsignedRequest): string {
-  return canonicalJson(['v1', cluster, r.id, r.idempotency_key, r.action, r.dry_run === true, r.deadline_ms, r.args]);
+  const fields = ['v1', cluster, r.id, r.idempotency_key, r.action, r.dry_run === true, r.deadline_ms, r.args];
+  return canonicalJson(r.effect_key === undefined ? fields : [...fields, r.effect_key]);
+}
+
+/** A cancel's signed text; its own tag, so a request's signature can never pass for a cancel's. */
+export function cancelSigningPayload(cluster: string, c: UnsignedCancel): string {
+  return canonicalJson(['v1-cancel', cluster, c.id, c.idempotency_key]);
+}
+
+async function sign(signingKey: string, payload: string): Promise<string> {
+  return toHex(await hmac(fromHex(signingKey), payload));
+}
+
+async function verify(signingKey: string, signature: string, payload: string): Promise<boolean> {
+  const k = await crypto.subtle.importKey('raw', fromHex(signingKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  return crypto.subtle.verify('HMAC', k, fromHex(signature), encoder.encode(payload));
 }
 
 /** Signs a request for `cluster` with the hex key from `deriveSigningKey`. */
 export async function signRequest(signingKey: string, cluster: string, r: UnsignedRequest): Promise<RequestMessage> {
-  const signature = toHex(await hmac(fromHex(signingKey), signingPayload(cluster, r)));
-  return { ...r, signature };
+  return { ...r, signature: await sign(signingKey, signingPayload(cluster, r)) };
 }
 
 /** Checks a request's signature in constant time (WebCrypto's verify). */
-export async function verifyRequest(signingKey: string, cluster: string, r: RequestMessage): Promise<boolean> {
-  const k = await crypto.subtle.importKey('raw', fromHex(signingKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-  return crypto.subtle.verify('HMAC', k, fromHex(r.signature), encoder.encode(signingPayload(cluster, r)));
+export function verifyRequest(signingKey: string, cluster: string, r: RequestMessage): Promise<boolean> {
+  return verify(signingKey, r.signature, signingPayload(cluster, r));
+}
+
+export async function signCancel(signingKey: string, cluster: string, c: UnsignedCancel): Promise<CancelMessage> {
+  return { ...c, signature: await sign(signingKey, cancelSigningPayload(cluster, c)) };
+}
+
+export function verifyCancel(signingKey: string, cluster: string, c: CancelMessage): Promise<boolean> {
+  return verify(signingKey, c.signature, cancelSigningPayload(cluster, c));
 }

@@ -63,7 +63,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps): Promise<
     relay_version: RELAY_VERSION,
     cluster: config.cluster,
     allowlist: allowlist.summary(),
-    capabilities: { actions: [...ACTIONS.keys()], dry_run: true, max_log_lines: MAX_LOG_LINES, signed_requests: true },
+    capabilities: { actions: [...ACTIONS.keys()], dry_run: true, max_log_lines: MAX_LOG_LINES, signed_requests: true, cancel: true, effect_key: true },
   });
   const health = (): HealthMessage => ({
     type: 'health',
@@ -80,6 +80,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps): Promise<
     hello,
     health,
     onRequest: (req) => executor.handle(req),
+    onCancel: (msg) => executor.cancel(msg),
     onInvalid: (raw, error) => executor.invalid(raw, error),
     heartbeatMs: config.heartbeatMs,
     healthIntervalMs: config.healthIntervalMs,

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { PONG, deriveSigningKey, relayMessage, signRequest } from '../src/protocol';
+import { PONG, deriveSigningKey, relayMessage, signCancel, signRequest } from '../src/protocol';
 import type { RelayMessage, ResponseMessage, UnsignedRequest } from '../src/protocol';
 import { CLUSTER, TOKEN } from './helpers';
 
@@ -86,6 +86,12 @@ export class FakeHub {
     const signed = await signRequest(await deriveSigningKey(TOKEN), CLUSTER, { type: 'request', deadline_ms: Date.now() + 10_000, ...r });
     conn.ws.send(JSON.stringify(signed));
     return this.until(() => this.connections.flatMap((c) => c.messages).find((m): m is ResponseMessage => m.type === 'response' && m.id === r.id));
+  }
+
+  /** Sends a signed cancel for request `id` on the latest connection. */
+  async cancel(id: string, idempotencyKey: string): Promise<void> {
+    const signed = await signCancel(await deriveSigningKey(TOKEN), CLUSTER, { type: 'cancel', id, idempotency_key: idempotencyKey });
+    this.latest.ws.send(JSON.stringify(signed));
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { Executor } from '../src/executor';
 import { IdempotencyStore } from '../src/idempotency';
 import { makeKube } from '../src/kube';
 import { silentLogger } from '../src/log';
-import { K8S_ACTIONS, deriveSigningKey, signRequest } from '../src/protocol';
+import { K8S_ACTIONS, deriveSigningKey, signCancel, signRequest } from '../src/protocol';
 import type { K8sAction, ResponseMessage } from '../src/protocol';
 import { FakeApiServer } from './fake-apiserver';
 
@@ -17,12 +17,18 @@ export interface Harness {
   store: IdempotencyStore;
   /** Sends one signed request through the executor, as the hub would. */
   send(action: string, args: Record<string, unknown>, opts?: SendOptions): Promise<ResponseMessage>;
+  /** Sends a signed cancel for request `id` through the executor, as the hub would. */
+  cancel(id: string, key: string, opts?: { token?: string }): Promise<void>;
   /** A fresh executor and store over the same API server and file: a relay restart. */
   restart(): Promise<void>;
 }
 
 export interface SendOptions {
+  /** The request (delivery) id; a fresh one by default. */
+  id?: string;
   key?: string;
+  /** The step's effect key; absent, the request carries none (as from an older hub). */
+  effectKey?: string;
   dryRun?: boolean;
   deadlineMs?: number;
   /** Sign with another token (a forged or stale request). */
@@ -61,14 +67,19 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     const key = o.token === undefined ? signingKey : await deriveSigningKey(o.token);
     const req = await signRequest(key, CLUSTER, {
       type: 'request',
-      id: randomUUID(),
+      id: o.id ?? randomUUID(),
       idempotency_key: o.key ?? `run_test:step:${randomUUID()}`,
+      ...(o.effectKey !== undefined ? { effect_key: o.effectKey } : {}),
       action,
       args,
       ...(o.dryRun ? { dry_run: true } : {}),
       deadline_ms: Date.now() + (o.deadlineMs ?? 10_000),
     });
     return h.executor.handle(req);
+  };
+  h.cancel = async (id, key, o = {}) => {
+    const signWith = o.token === undefined ? signingKey : await deriveSigningKey(o.token);
+    await h.executor.cancel(await signCancel(signWith, CLUSTER, { type: 'cancel', id, idempotency_key: key }));
   };
   h.restart = async () => {
     await h.store.flush();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { k8sTools } from '../../worker/tools/k8s';
 import { ACTIONS, assertCatalogMatches } from '../src/actions';
 import { jsonLogger } from '../src/log';
-import { K8S_ACTIONS, canonicalJson, deriveSigningKey, hubMessage, relayMessage, signRequest, signingPayload, verifyRequest } from '../src/protocol';
+import { K8S_ACTIONS, canonicalJson, deriveSigningKey, hubMessage, relayMessage, signCancel, signRequest, signingPayload, verifyCancel, verifyRequest } from '../src/protocol';
 import type { UnsignedRequest } from '../src/protocol';
 import { RELAY_VERSION } from '../src/version';
 
@@ -45,6 +45,30 @@ describe('the protocol', () => {
       '["v1","prod-eu","req_1","run_1:drain:1","k8s.drain_node",false,1900000000000,{"cluster":"prod-eu","node":"node-1","timeout":"10m"}]',
     );
     expect(canonicalJson({ b: [1, { d: 2, c: undefined }], a: null })).toBe('{"a":null,"b":[1,{"d":2}]}');
+  });
+
+  it("signs a request's effect key when it has one, and signs one without it exactly as before", async () => {
+    const key = await deriveSigningKey('arc_token');
+    const withKey = { ...unsigned, effect_key: 'run_1:drain' };
+    expect(signingPayload('prod-eu', withKey)).toBe(`${signingPayload('prod-eu', unsigned).slice(0, -1)},"run_1:drain"]`);
+    const signed = await signRequest(key, 'prod-eu', withKey);
+    expect(hubMessage.parse(signed)).toEqual(signed);
+    expect(await verifyRequest(key, 'prod-eu', signed)).toBe(true);
+    expect(await verifyRequest(key, 'prod-eu', { ...signed, effect_key: 'run_1:other' })).toBe(false);
+    // Dropped in transit, it no longer verifies: a relay never acts under the attempt key by mistake.
+    const { effect_key: _, ...stripped } = signed;
+    expect(await verifyRequest(key, 'prod-eu', stripped)).toBe(false);
+  });
+
+  it('signs cancels apart from requests: a request signature never passes for a cancel', async () => {
+    const key = await deriveSigningKey('arc_token');
+    const cancel = await signCancel(key, 'prod-eu', { type: 'cancel', id: 'req_1', idempotency_key: 'run_1:drain:1' });
+    expect(hubMessage.parse(cancel)).toEqual(cancel);
+    expect(await verifyCancel(key, 'prod-eu', cancel)).toBe(true);
+    expect(await verifyCancel(key, 'prod-us', cancel)).toBe(false);
+    expect(await verifyCancel(key, 'prod-eu', { ...cancel, id: 'req_2' })).toBe(false);
+    const request = await signRequest(key, 'prod-eu', unsigned);
+    expect(await verifyCancel(key, 'prod-eu', { type: 'cancel', id: request.id, idempotency_key: request.idempotency_key, signature: request.signature })).toBe(false);
   });
 
   it('derives a stable signing key from the token (the hub stores this, never the token)', async () => {

@@ -65,7 +65,7 @@ describe('the connection to the hub', () => {
       protocol: 1,
       cluster: CLUSTER,
       allowlist: { namespaces: ['payments'], actions: [...K8S_ACTIONS] },
-      capabilities: { actions: [...K8S_ACTIONS], dry_run: true, max_log_lines: 1000, signed_requests: true },
+      capabilities: { actions: [...K8S_ACTIONS], dry_run: true, max_log_lines: 1000, signed_requests: true, cancel: true, effect_key: true },
     });
     expect(conn.messages.some((m) => m.type === 'health')).toBe(true);
 
@@ -90,6 +90,18 @@ describe('the connection to the hub', () => {
     const again = await hub.request({ id: 'r2', idempotency_key: 'run_1:cordon:1', action: 'k8s.cordon_node', args: { cluster: CLUSTER, node: 'node-1' } });
     expect(again).toMatchObject({ ok: true, replayed: true });
     expect(api.count('PATCH', /./)).toBe(1);
+  });
+
+  it("a cancel from the hub stops the request in flight, which answers cancelled", async () => {
+    hub = await FakeHub.start();
+    await start();
+    await hub.until(() => hub.connections[0]?.messages.find((m) => m.type === 'hello'));
+    api.fault({ method: 'PATCH', path: /nodes\/node-1$/, delayMs: 5_000 });
+    const answer = hub.request({ id: 'r1', idempotency_key: 'run_1:cordon:1', action: 'k8s.cordon_node', args: { cluster: CLUSTER, node: 'node-1' }, deadline_ms: Date.now() + 30_000 });
+    await eventually(() => api.arrivals.some((r) => r.method === 'PATCH'));
+    await hub.cancel('r1', 'run_1:cordon:1');
+    expect(await answer).toMatchObject({ id: 'r1', ok: false, error: { code: 'cancelled', retryable: false } });
+    expect(relay!.executor.inFlight).toBe(0);
   });
 
   it('backs off exponentially while the hub refuses it', async () => {

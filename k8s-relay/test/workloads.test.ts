@@ -58,6 +58,32 @@ describe('k8s.restart_deployment', () => {
     expect(h.api.requests.find((r) => r.method === 'PATCH')?.contentType).toBe('application/strategic-merge-patch+json');
   });
 
+  it('a second attempt of the same step (same effect key, new idempotency key) finds the restart done and does not roll the pods again', async () => {
+    h = await harness();
+    deploymentWithHistory(h);
+    const first = resultOf<{ restarted_at: string }>(await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart:1', effectKey: 'run_1:restart' }));
+    const template = h.api.cluster.deployments.get('payments/checkout-api')!.spec.template.metadata.annotations;
+    expect(template['agentrunbook.io/restart-key']).toBe('run_1:restart');
+
+    // The answer to the first attempt was lost; the engine retries the step with a new attempt key.
+    const second = await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart:2', effectKey: 'run_1:restart' });
+    expect(second).toMatchObject({ ok: true, replayed: false, operations: [] });
+    expect(resultOf(second)).toEqual(first);
+    expect(h.api.count('PATCH', /deployments/)).toBe(1);
+    expect(h.api.cluster.deployments.get('payments/checkout-api')!.metadata.annotations['deployment.kubernetes.io/revision']).toBe('4');
+
+    // Another step restarts again.
+    resultOf(await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart-again:1', effectKey: 'run_1:restart-again' }));
+    expect(h.api.count('PATCH', /deployments/)).toBe(2);
+  });
+
+  it('without an effect key (an older hub) the attempt key marks the restart', async () => {
+    h = await harness();
+    deploymentWithHistory(h);
+    resultOf(await h.send('k8s.restart_deployment', dep, { key: 'run_1:restart:1' }));
+    expect(h.api.cluster.deployments.get('payments/checkout-api')!.spec.template.metadata.annotations['agentrunbook.io/restart-key']).toBe('run_1:restart:1');
+  });
+
   it('refuses a paused deployment, as kubectl does', async () => {
     h = await harness();
     h.api.cluster.addDeployment('payments', 'checkout-api', { paused: true });
@@ -117,6 +143,21 @@ describe('k8s.rollback_deployment', () => {
     const patch = h.api.requests.find((r) => r.method === 'PATCH')!;
     expect(patch.contentType).toBe('application/json-patch+json');
     expect(JSON.stringify(patch.body)).not.toContain('pod-template-hash');
+  });
+
+  it('a second attempt of the same step finds the rollback done instead of rolling back the rollback', async () => {
+    h = await harness();
+    deploymentWithHistory(h);
+    const first = resultOf(await h.send('k8s.rollback_deployment', dep, { key: 'run_1:undo:1', effectKey: 'run_1:undo' }));
+    const second = await h.send('k8s.rollback_deployment', dep, { key: 'run_1:undo:2', effectKey: 'run_1:undo' });
+    expect(second).toMatchObject({ ok: true, operations: [] });
+    expect(resultOf(second)).toEqual(first);
+    expect(h.api.count('PATCH', /deployments/)).toBe(1);
+    const stored = h.api.cluster.deployments.get('payments/checkout-api')!;
+    expect(stored.spec.template.spec.containers[0].image).toBe('registry.example.com/checkout-api:v2');
+    expect(JSON.parse(stored.metadata.annotations['agentrunbook.io/rollback'])).toMatchObject({ key: 'run_1:undo', rolled_back_to: 2 });
+    // The template is revision 2's exactly: the controller adopted its ReplicaSet, no new one.
+    expect(Object.keys(h.api.cluster.revisions('payments', 'checkout-api'))).toEqual(['1', '3', '4']);
   });
 
   it('restores an explicit revision', async () => {

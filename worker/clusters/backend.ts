@@ -2,9 +2,10 @@ import { isK8sAction } from '../../k8s-relay/src/protocol';
 import { makeDb } from '../db/client';
 import type { Env } from '../env';
 import type { LiveCall } from '../runs/invoke';
+import { log } from '../observability/log';
 import { getTool } from '../tools/catalog';
 import { ToolError } from '../tools/types';
-import { connectWaitFor, deadlineFor, toolErrorOf } from './errors';
+import { DEADLINE_GRACE_MS, connectWaitFor, deadlineFor, toolErrorOf } from './errors';
 import { getCluster } from './store';
 import type { CallOutcome, ClusterCall } from './types';
 
@@ -61,6 +62,8 @@ export async function callCluster(env: Env, tenantId: string, c: Parameters<Live
   if (!tool || !isK8sAction(c.tool)) throw new ToolError(`${c.tool} is not a Kubernetes tool`, false, 'invalid_request');
   const cluster = c.args.cluster;
   if (typeof cluster !== 'string' || !cluster) throw new ToolError(`${c.tool} needs a "cluster" argument`, false, 'invalid_args');
+  // Given up already: nothing is sent.
+  if (c.signal.aborted) throw new ToolError(`${c.tool} on cluster "${cluster}" was abandoned before it was sent`, true, 'timeout');
   const connectWaitMs = opts.connectWaitMs ?? connectWaitFor(c.timeoutMs);
   const call: ClusterCall = {
     tenantId,
@@ -68,11 +71,12 @@ export async function callCluster(env: Env, tenantId: string, c: Parameters<Live
     action: c.tool,
     args: c.args,
     idempotencyKey: c.idempotencyKey,
-    deadlineMs: deadlineFor(c.args, c.timeoutMs, Date.now()),
+    ...(c.effectKey !== undefined ? { effectKey: c.effectKey } : {}),
+    deadlineMs: deadlineFor(c.timeoutMs, Date.now()),
     ...(opts.dryRun ? { dryRun: true } : {}),
     ...(connectWaitMs !== undefined ? { connectWaitMs } : {}),
   };
-  const outcome = await Promise.race([rpc(env, call), abandoned(c.signal, cluster, c.tool)]);
+  const outcome = await bounded(rpc(env, call), call, c.signal, () => cancel(env, call));
   if (!outcome.ok) throw toolErrorOf(cluster, c.tool, outcome.error);
   const result = tool.result.safeParse(outcome.result);
   if (!result.success) {
@@ -101,11 +105,50 @@ async function rpc(env: Env, call: ClusterCall): Promise<CallOutcome> {
   }
 }
 
-/** Rejects when the caller gives up (the step's timeout); the relay stops at the deadline on its own. */
-function abandoned(signal: AbortSignal, cluster: string, action: string): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(new ToolError(`${action} on cluster "${cluster}" was abandoned before the relay answered`, true, 'timeout'));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
+/**
+ * Asks the cluster's Durable Object to cancel the call (an AbortSignal cannot cross the RPC
+ * boundary, so the abort is relayed by hand); it tells the relay. The caller does not wait for it.
+ */
+function cancel(env: Env, call: ClusterCall): void {
+  clusterStub(env, call.tenantId, call.cluster)
+    .cancel(call.idempotencyKey)
+    .catch((err: unknown) => log.warn('could not cancel a relay call; the relay stops at its deadline', { cluster: call.cluster, action: call.action, error: String(err) }));
+}
+
+/** The hub answers by the deadline plus its grace; past this margin more, its answer is not coming. */
+const HUB_SILENCE_MARGIN_MS = 5_000;
+
+/**
+ * The hub's answer, or a rejection as soon as the caller gives up (the step's timeout, a cancelled
+ * run; `onAbort` then cancels the call) or the deadline passes with no answer even from the hub: the caller is released on time
+ * whatever happens to the relay or the Durable Object. The relay stops at the deadline on its own.
+ */
+function bounded(work: Promise<CallOutcome>, call: ClusterCall, signal: AbortSignal, onAbort: () => void): Promise<CallOutcome> {
+  const what = `${call.action} on cluster "${call.cluster}"`;
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
+    };
+    const abort = () => {
+      stop();
+      onAbort();
+      reject(new ToolError(`${what} was abandoned before the relay answered`, true, 'timeout'));
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new ToolError(`${what} got no answer by its deadline`, true, 'deadline_exceeded'));
+    }, Math.max(0, call.deadlineMs + DEADLINE_GRACE_MS + HUB_SILENCE_MARGIN_MS - Date.now()));
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(
+      (outcome) => {
+        stop();
+        resolve(outcome);
+      },
+      (err: unknown) => {
+        stop();
+        reject(err);
+      },
+    );
   });
 }

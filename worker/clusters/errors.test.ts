@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEADLINE_MS, MAX_DEFAULT_DEADLINE_MS, deadlineFor, toolErrorOf } from './errors';
-import { EMPTY_META, expired, statusOf, type PendingRequest } from './relay-state';
+import { DEFAULT_DEADLINE_MS, MAX_RELAY_CALL_MS, deadlineFor, toolErrorOf } from './errors';
+import { EMPTY_META, RecentKeys, expired, statusOf, type PendingRequest } from './relay-state';
 
 describe('toolErrorOf', () => {
   it("names the cluster, the action and the code of a relay's refusal, with what to do", () => {
@@ -31,13 +31,16 @@ describe('toolErrorOf', () => {
 describe('deadlineFor', () => {
   const now = 1_000_000;
   it("uses the step's remaining timeout", () => {
-    expect(deadlineFor({}, 90_000, now)).toBe(now + 90_000);
-    expect(deadlineFor({ timeout: '1h' }, 90_000, now)).toBe(now + 90_000);
+    expect(deadlineFor(90_000, now)).toBe(now + 90_000);
+    expect(deadlineFor(0, now)).toBe(now);
   });
-  it("without one: the default, stretched for a drain's own timeout, capped below the alarm limit", () => {
-    expect(deadlineFor({}, undefined, now)).toBe(now + DEFAULT_DEADLINE_MS);
-    expect(deadlineFor({ timeout: '12m' }, undefined, now)).toBe(now + 13 * 60_000);
-    expect(deadlineFor({ timeout: '2h' }, undefined, now)).toBe(now + MAX_DEFAULT_DEADLINE_MS);
+  it('without one: the default', () => {
+    expect(deadlineFor(undefined, now)).toBe(now + DEFAULT_DEADLINE_MS);
+  });
+  it("never lets a call outlive a run's alarm, however long the step's timeout", () => {
+    expect(MAX_RELAY_CALL_MS).toBeLessThanOrEqual(10 * 60_000);
+    expect(deadlineFor(60 * 60_000, now)).toBe(now + MAX_RELAY_CALL_MS);
+    expect(deadlineFor(Number.MAX_SAFE_INTEGER, now)).toBe(now + MAX_RELAY_CALL_MS);
   });
 });
 
@@ -67,6 +70,34 @@ describe('relay state', () => {
     const out = expired(pending(5), meta, null, true);
     expect(out).toMatchObject({ ok: false, error: { code: 'deadline_exceeded', retryable: true } });
     expect(!out.ok && out.error.message).toContain('the relay is connected but did not answer');
+  });
+
+  it("the status shows the relay's capabilities as the API declares them, without the protocol flags", () => {
+    const hello = {
+      type: 'hello' as const,
+      protocol: 1,
+      relay_version: '0.2.0',
+      cluster: 'prod-eu',
+      allowlist: { namespaces: '*' as const, actions: ['k8s.get_node'] },
+      capabilities: { actions: ['k8s.get_node'], dry_run: true, max_log_lines: 1000, signed_requests: true, cancel: true, effect_key: true },
+    };
+    expect(statusOf({ ...EMPTY_META, hello }, { connected: true, lastSeenMs: null, pending: 0 }).capabilities).toEqual({
+      actions: ['k8s.get_node'],
+      dry_run: true,
+      max_log_lines: 1000,
+      signed_requests: true,
+    });
+  });
+
+  it('a cancel that overtook its call is remembered once, for a while, and only so many of them', () => {
+    const keys = new RecentKeys(1000, 2);
+    keys.add('a', 0);
+    expect(keys.take('a', 999)).toBe(true);
+    expect(keys.take('a', 999)).toBe(false);
+    keys.add('b', 0);
+    expect(keys.take('b', 1000)).toBe(false);
+    for (const k of ['c', 'd', 'e']) keys.add(k, 0);
+    expect(['c', 'd', 'e'].map((k) => keys.take(k, 1))).toEqual([false, true, true]);
   });
 
   it('status before any relay connected', () => {

@@ -1,4 +1,3 @@
-import { parseDuration } from '../lib/duration';
 import { ToolError } from '../tools/types';
 import type { CallError } from './types';
 
@@ -41,21 +40,19 @@ export function connectWaitFor(timeoutMs: number | undefined): number | undefine
   return timeoutMs === undefined ? undefined : Math.min(DEFAULT_CONNECT_WAIT_MS, Math.max(0, timeoutMs - CONNECT_WAIT_MARGIN_MS));
 }
 
+/**
+ * The longest any relay call may run, whatever the caller's timeout. A run's Durable Object awaits
+ * the call inside its alarm, and an alarm handler is cut off after 15 minutes: the call must end,
+ * answered or not, well before that (the hub adds DEADLINE_GRACE_MS, the backend its own margin).
+ * A drain's own `timeout` argument is bounded by it too: the relay stops at the request's deadline.
+ */
+export const MAX_RELAY_CALL_MS = 10 * 60_000;
 /** Without a step timeout a request still needs a deadline: the relay abandons work after it. */
 export const DEFAULT_DEADLINE_MS = 10 * 60_000;
-/**
- * The most a call without a step timeout may wait. A run's Durable Object awaits the call inside
- * its alarm, and an alarm handler may run for 15 minutes: a longer wait would be cut off anyway.
- */
-export const MAX_DEFAULT_DEADLINE_MS = 14 * 60_000;
+/** How long after a request's deadline the hub waits for the relay's own `deadline_exceeded` answer. */
+export const DEADLINE_GRACE_MS = 2_000;
 
-/**
- * The request's absolute deadline: the step's remaining timeout when it has one; otherwise the
- * default, stretched to cover a drain's own `timeout` argument (plus a minute to wait for the
- * evicted pods to go), within the alarm's limit.
- */
-export function deadlineFor(args: Record<string, unknown>, timeoutMs: number | undefined, now: number): number {
-  if (timeoutMs !== undefined) return now + Math.max(0, timeoutMs);
-  const own = typeof args.timeout === 'string' ? parseDuration(args.timeout) : undefined;
-  return now + Math.min(MAX_DEFAULT_DEADLINE_MS, Math.max(DEFAULT_DEADLINE_MS, own !== undefined ? own + 60_000 : 0));
+/** The request's absolute deadline: the step's remaining timeout (or the default), capped at MAX_RELAY_CALL_MS. */
+export function deadlineFor(timeoutMs: number | undefined, now: number): number {
+  return now + Math.min(MAX_RELAY_CALL_MS, Math.max(0, timeoutMs ?? DEFAULT_DEADLINE_MS));
 }

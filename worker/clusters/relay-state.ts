@@ -2,7 +2,7 @@
  * The pure part of a cluster's Durable Object: what it persists about its relay and its
  * requests, and how those turn into outcomes and the status `GET /clusters` shows.
  */
-import type { HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../../k8s-relay/src/protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../../k8s-relay/src/protocol';
 import type { CallError, CallOutcome, RelayStatus } from './types';
 
 /** What the object remembers about its relay connections (storage key `meta`). */
@@ -36,6 +36,8 @@ export interface PendingRequest {
   /** Hash of action, arguments and dry-run flag: a re-attaching call must ask for the same thing. */
   argsHash: string;
   request: RequestMessage;
+  /** Signed with the request, so cancelling needs no key lookup; absent on requests stored before cancels existed. */
+  cancel?: CancelMessage;
   tokenHash: string;
   deadlineMs: number;
   createdAt: number;
@@ -50,6 +52,37 @@ export interface SettledRequest {
   argsHash: string;
   outcome: CallOutcome;
   expiresAt: number;
+  /**
+   * For a request cancelled after it went out: the cancel, sent again when a relay says hello
+   * before `cancelUntil` (the request's deadline), in case the relay was away when it was cancelled.
+   */
+  cancel?: CancelMessage;
+  cancelUntil?: number;
+}
+
+/**
+ * Keys remembered for a while, at most `max` of them (the oldest go first), in memory: cancels
+ * that arrived before their call did, which only ever race by moments.
+ */
+export class RecentKeys {
+  private readonly until = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+  ) {}
+
+  add(key: string, now = Date.now()): void {
+    for (const [k, until] of this.until) if (until <= now || this.until.size >= this.max) this.until.delete(k);
+    this.until.set(key, now + this.ttlMs);
+  }
+
+  /** Whether `key` was added less than the TTL ago; forgets it either way. */
+  take(key: string, now = Date.now()): boolean {
+    const until = this.until.get(key);
+    this.until.delete(key);
+    return until !== undefined && until > now;
+  }
 }
 
 export function failure(code: CallError['code'], message: string, retryable: boolean): CallOutcome {
@@ -81,6 +114,16 @@ export function expired(p: PendingRequest, meta: RelayMeta, lastSeenMs: number |
   return failure('deadline_exceeded', `relay for cluster "${p.cluster}" did not answer ${p.request.action} before its deadline (${where})`, true);
 }
 
+/**
+ * The capabilities `GET /clusters` declares. The protocol flags (`cancel`, `effect_key`) only steer
+ * what the hub sends, so they stay out of the API's contract.
+ */
+function capabilitiesOf(hello: HelloMessage | null): RelayStatus['capabilities'] {
+  if (!hello) return null;
+  const { actions, dry_run, max_log_lines, signed_requests } = hello.capabilities;
+  return { actions, dry_run, max_log_lines, signed_requests };
+}
+
 export function statusOf(meta: RelayMeta, live: { connected: boolean; lastSeenMs: number | null; pending: number }): RelayStatus {
   const { type: _h, ...health } = meta.health ?? { type: 'health' };
   return {
@@ -92,7 +135,7 @@ export function statusOf(meta: RelayMeta, live: { connected: boolean; lastSeenMs
     relay_version: meta.hello?.relay_version ?? null,
     protocol: meta.hello?.protocol ?? null,
     allowlist: meta.hello?.allowlist ?? null,
-    capabilities: meta.hello?.capabilities ?? null,
+    capabilities: capabilitiesOf(meta.hello),
     last_hello_at: iso(meta.helloAt),
     health: meta.health ? (health as RelayStatus['health']) : null,
     last_health_at: iso(meta.healthAt),

@@ -16,6 +16,8 @@ export interface ClusterCall {
   args: Record<string, unknown>;
   /** `runId:stepId:attempt`: a second call with the same key attaches to the first one. */
   idempotencyKey: string;
+  /** `runId:stepId`, the same for every attempt of the step: what the relay marks a restart with. */
+  effectKey?: string;
   dryRun?: boolean;
   /** Absolute, Unix ms: the relay abandons the request after it, and so does the hub. */
   deadlineMs: number;
@@ -28,9 +30,10 @@ export interface ClusterCall {
 
 /**
  * Hub-side failures, beside the relay's own error codes: the cluster is not registered (or was
- * revoked), no relay connected in time, or the request reached a relay that then went silent.
+ * revoked), no relay connected in time, the request reached a relay that then went silent, or its
+ * caller cancelled it.
  */
-export type HubErrorCode = 'not_registered' | 'revoked' | 'relay_not_connected' | 'idempotency_conflict' | 'deadline_exceeded' | 'invalid_request';
+export type HubErrorCode = 'not_registered' | 'revoked' | 'relay_not_connected' | 'idempotency_conflict' | 'deadline_exceeded' | 'invalid_request' | 'cancelled';
 
 export interface CallError {
   code: RelayErrorBody['code'] | HubErrorCode;
@@ -57,7 +60,7 @@ export interface RelayStatus {
   relay_version: string | null;
   protocol: number | null;
   allowlist: HelloMessage['allowlist'] | null;
-  capabilities: HelloMessage['capabilities'] | null;
+  capabilities: Pick<HelloMessage['capabilities'], 'actions' | 'dry_run' | 'max_log_lines' | 'signed_requests'> | null;
   last_hello_at: string | null;
   health: Omit<HealthMessage, 'type'> | null;
   last_health_at: string | null;

@@ -27,8 +27,18 @@ describe('k8s deployment tools (simulated)', () => {
     expect(rollback).toMatchObject({ revision: revision + 1, rolled_back_to: revision - 1, previous_revision: revision, previous_image: before.image });
     expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ revision: revision + 1, image: rollback.image });
 
+    // The engine runs a compensation under the step's id with its own key (`…:compensate`), no effect key.
     const undo = getTool('k8s.rollback_deployment')!.compensation!.args(deployment, rollback)!;
-    expect(await callSimulated('k8s.rollback_deployment', undo, ctx)).toMatchObject({ image: before.image });
+    expect(await callSimulated('k8s.rollback_deployment', undo, { ...ctx, idempotencyKey: 'run-1:step-1:compensate' })).toMatchObject({ image: before.image });
+  });
+
+  it('a second attempt of the same rollback step answers the first instead of undoing it', async () => {
+    const ctx = { ...simContext(), effectKey: 'run-1:step-1' };
+    const before = await callSimulated('k8s.get_deployment', deployment, ctx);
+    const first = await callSimulated('k8s.rollback_deployment', deployment, ctx);
+    const retry = await callSimulated('k8s.rollback_deployment', deployment, { ...ctx, idempotencyKey: 'run-1:step-1:2' });
+    expect(retry).toEqual(first);
+    expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ revision: (before.revision as number) + 1, image: first.image });
   });
 
   it('rollback to a revision that is not in the history fails without retry', async () => {
@@ -47,6 +57,17 @@ describe('k8s deployment tools (simulated)', () => {
       revision: restart.revision,
       restarted_at: restart.restarted_at,
     });
+  });
+
+  it('a second attempt of the same step (new idempotency key) finds the restart done; another step restarts again', async () => {
+    const ctx = { ...simContext(), effectKey: 'run-1:step-1' };
+    const first = await callSimulated('k8s.restart_deployment', deployment, ctx);
+    const retry = await callSimulated('k8s.restart_deployment', deployment, { ...ctx, idempotencyKey: 'run-1:step-1:2' });
+    expect(retry).toEqual(first);
+    expect(await callSimulated('k8s.get_deployment', deployment, ctx)).toMatchObject({ revision: first.revision });
+
+    const other = await callSimulated('k8s.restart_deployment', deployment, { ...ctx, stepId: 'step-2', idempotencyKey: 'run-1:step-2:1', effectKey: 'run-1:step-2' });
+    expect(other).toMatchObject({ previous_revision: first.revision, revision: (first.revision as number) + 1 });
   });
 
   it('pod logs are a bounded tail, named after the deployment container by default', async () => {

@@ -3,7 +3,7 @@ import { defineTool, op } from './define';
 import { deploymentArgs, deploymentTarget, podArgs, podTarget } from './k8s-args';
 import { readEntity, rng, simTime } from './sim';
 import { ToolError } from './types';
-import type { SimWorld } from './types';
+import type { SimWorld, ToolCallContext } from './types';
 
 /**
  * Deployment and pod tools. Risk: a restart replaces pods gradually (medium); scaling changes
@@ -21,7 +21,27 @@ interface DeploymentState {
   /** Images of revisions this run created (restarts, rollbacks); older ones are generated. */
   images: Record<string, string>;
   restarted_at: string | null;
+  /** The step whose restart made the current revision (see the restart tool). */
+  restart?: { key: string; revision: number };
+  /** The last rollback's step and what it reported (see the rollback tool). */
+  rollback?: { key: string; result: RollbackResult };
 }
+
+interface RollbackResult {
+  revision: number;
+  rolled_back_to: number;
+  previous_revision: number;
+  image: string;
+  previous_image: string;
+}
+
+/**
+ * What a restart or rollback is marked with, as the relay marks it in the cluster: the step's
+ * effect key (the same for every attempt), else the attempt's key. A retry after an ambiguous
+ * failure then finds the earlier attempt's work, in the simulation as in a live cluster. Not
+ * rebuilt from runId and stepId: a compensation runs under the step's id and must act.
+ */
+const stepMark = (ctx: ToolCallContext): string => ctx.effectKey ?? ctx.idempotencyKey;
 
 const deploymentKey = (a: DeploymentRef): string => `deployment:${a.cluster}/${a.namespace}/${a.name}`;
 
@@ -106,10 +126,15 @@ const restartDeployment = defineTool({
   dryRun: (a) => [
     op('PATCH', deploymentTarget(a), 'Set the kubectl.kubernetes.io/restartedAt pod-template annotation (rolling restart)'),
   ],
-  simulate: (a, { world }) => {
+  simulate: (a, ctx) => {
+    const { world } = ctx;
     const state = readDeployment(world, a);
+    const key = stepMark(ctx);
+    if (state.restart?.key === key && state.restart.revision === state.revision && state.restarted_at !== null) {
+      return { ...ref(a), revision: state.revision, previous_revision: Math.max(1, state.revision - 1), restarted_at: state.restarted_at };
+    }
     const restarted_at = simTime(rng('k8s-restart', a, state.revision).int(60_000, 3_600_000));
-    const next = newRevision(world, a, state, imageAt(a, state, state.revision), { restarted_at });
+    const next = newRevision(world, a, state, imageAt(a, state, state.revision), { restarted_at, restart: { key, revision: state.revision + 1 } });
     return { ...ref(a), revision: next.revision, previous_revision: state.revision, restarted_at };
   },
 });
@@ -165,23 +190,27 @@ const rollbackDeployment = defineTool({
     op('GET', `${deploymentTarget(a)}/replicasets`, `Find revision ${a.revision ?? '(previous)'} of ${a.namespace}/${a.name}`),
     op('PATCH', deploymentTarget(a), 'Replace the pod template with that revision (rollout undo)'),
   ],
-  simulate: (a, { world }) => {
+  simulate: (a, ctx) => {
+    const { world } = ctx;
     const state = readDeployment(world, a);
+    const key = stepMark(ctx);
+    // Rolling back again would undo the rollback (the previous revision is now the one rolled away from).
+    if (state.rollback?.key === key) return { ...ref(a), ...state.rollback.result };
     const target = a.revision ?? state.revision - 1;
     // Kubernetes refuses these too, and a runbook author should hear about it, not get a no-op.
     if (target < 1 || target >= state.revision) {
       throw new ToolError(`revision ${target} not found in the history of ${a.namespace}/${a.name} (current is ${state.revision})`);
     }
     const image = imageAt(a, state, target);
-    const next = newRevision(world, a, state, image);
-    return {
-      ...ref(a),
-      revision: next.revision,
+    const result: RollbackResult = {
+      revision: state.revision + 1,
       rolled_back_to: target,
       previous_revision: state.revision,
       image,
       previous_image: imageAt(a, state, state.revision),
     };
+    newRevision(world, a, state, image, { rollback: { key, result } });
+    return { ...ref(a), ...result };
   },
 });
 

@@ -21,6 +21,8 @@ export interface ToolCallContext {
   stepId: string;
   /** `runId:stepId:attempt` — the same key on a retried delivery of the same attempt. */
   idempotencyKey: string;
+  /** The step's mark, the same for every attempt (see ToolCall.effectKey); absent, the idempotency key is the mark. */
+  effectKey?: string;
   mode: IntegrationMode;
   world: SimWorld;
   signal?: AbortSignal;

@@ -16,8 +16,14 @@ export interface ActionContext {
   cluster: string;
   /** Perform reads, send writes with `dryRun=All` (validated, not persisted), and report them. */
   dryRun: boolean;
+  /**
+   * The same for every attempt of one run step (the request's `effect_key`, else its idempotency
+   * key): what an action that is not naturally idempotent marks its effect with in the cluster.
+   */
+  effectKey: string;
   /** Unix ms after which the hub no longer waits; `signal` aborts at the same moment. */
   deadline: number;
+  /** Aborts at the deadline or when the hub cancels; API calls take it, multi-step actions check it between steps. */
   signal: AbortSignal;
   allowlist: Allowlist;
   /** The relay's own pod, never evicted by a drain of its node. */

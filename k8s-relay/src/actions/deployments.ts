@@ -16,6 +16,8 @@ interface DeploymentArgs {
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+/** Written beside RESTARTED_AT: the effect key of the run step whose restart made this template. */
+export const RESTART_KEY = 'agentrunbook.io/restart-key';
 /** Added by the deployment controller to each ReplicaSet's template; not part of the revision. */
 const TEMPLATE_HASH = 'pod-template-hash';
 
@@ -56,27 +58,57 @@ export const getDeployment = defineAction<DeploymentArgs>('k8s.get_deployment', 
 });
 
 /**
+ * The restart an earlier attempt of the same run step already made, found by its effect key on the
+ * pod template; undefined when the template carries another key (or none). Its result is rebuilt
+ * from the deployment: once the controller has seen the patch (observedGeneration caught up) the
+ * current revision is the restart's, before that the restart's is the next one.
+ */
+function earlierRestart(d: V1Deployment, key: string): { revision: number; previous_revision: number; restarted_at: string } | undefined {
+  const annotations = d.spec?.template?.metadata?.annotations ?? {};
+  const restartedAt = annotations[RESTARTED_AT];
+  if (annotations[RESTART_KEY] !== key || restartedAt === undefined) return undefined;
+  const seen = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  const revision = currentRevision(d) + (seen ? 0 : 1);
+  return { revision, previous_revision: Math.max(1, revision - 1), restarted_at: restartedAt };
+}
+
+/**
  * `kubectl rollout restart`: a new pod-template annotation makes the controller roll out a new
  * ReplicaSet. The deployment controller numbers it one past the current revision (the current
  * one is always the highest), which the result reports without waiting for the rollout.
+ *
+ * A restart is not idempotent (each one rolls every pod), and the attempt key changes on every
+ * retry: the patch also writes the step's effect key into the template, so a retry after an
+ * ambiguous failure (the patch landed, the answer was lost) finds it and answers without rolling
+ * the pods again.
  */
 export const restartDeployment = defineAction<DeploymentArgs>('k8s.restart_deployment', async (a, ctx) => {
   const d = await readDeployment(ctx, a);
+  const earlier = earlierRestart(d, ctx.effectKey);
+  if (earlier) {
+    ctx.log.info('restart already done by an earlier attempt of this step; not restarting again', { deployment: what(a), effect_key: ctx.effectKey });
+    return { ...ref(ctx, a), ...earlier };
+  }
   assertNotPaused(d, a, 'restart');
   // RFC 3339 to the second, exactly as kubectl writes it.
   const restartedAt = new Date(ctx.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  ctx.signal.throwIfAborted();
   await call(what(a), () =>
     ctx.kube.apps.patchNamespacedDeployment(
       {
         name: a.name,
         namespace: a.namespace,
-        body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } },
+        body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt, [RESTART_KEY]: ctx.effectKey } } } } },
         dryRun: dryRunParam(ctx),
       },
       callOptions(ctx.signal, PatchStrategy.StrategicMergePatch),
     ),
   );
-  ctx.record({ method: 'PATCH', target: target(ctx, a), description: `Set the ${RESTARTED_AT}=${restartedAt} pod-template annotation` });
+  ctx.record({
+    method: 'PATCH',
+    target: target(ctx, a),
+    description: `Set the ${RESTARTED_AT}=${restartedAt} and ${RESTART_KEY}=${ctx.effectKey} pod-template annotations`,
+  });
   const previous = currentRevision(d);
   return { ...ref(ctx, a), revision: previous + 1, previous_revision: previous, restarted_at: restartedAt };
 });
@@ -125,12 +157,48 @@ async function history(ctx: ActionContext, a: DeploymentArgs, d: V1Deployment): 
 }
 
 /**
+ * On the Deployment's own metadata (the template must stay exactly the old revision's, so the
+ * controller adopts that ReplicaSet): the effect key of the run step whose rollback this was, and
+ * what it reported.
+ */
+export const ROLLBACK_MARK = 'agentrunbook.io/rollback';
+
+interface RollbackResult {
+  revision: number;
+  rolled_back_to: number;
+  previous_revision: number;
+  image: string;
+  previous_image: string;
+}
+
+/** The rollback an earlier attempt of the same run step already made, from its mark; undefined if none. */
+function earlierRollback(d: V1Deployment, key: string): RollbackResult | undefined {
+  const mark = d.metadata?.annotations?.[ROLLBACK_MARK];
+  if (mark === undefined) return undefined;
+  try {
+    const { key: marked, ...result } = JSON.parse(mark) as RollbackResult & { key?: unknown };
+    return marked === key ? result : undefined;
+  } catch {
+    return undefined; // not ours to read: someone edited it
+  }
+}
+
+/**
  * `kubectl rollout undo`: copy the pod template of the chosen revision's ReplicaSet into the
  * deployment (a JSON patch replacing `/spec/template`). The controller then adopts that
  * ReplicaSet as revision max+1, which the result reports.
+ *
+ * Repeating a rollback is worse than useless: "the previous revision" is then the one just rolled
+ * away from, and a named revision has been renumbered. So the same patch marks the Deployment with
+ * the step's effect key and result, and a later attempt of the step answers from the mark.
  */
 export const rollbackDeployment = defineAction<DeploymentArgs & { revision?: number }>('k8s.rollback_deployment', async (a, ctx) => {
   const d = await readDeployment(ctx, a);
+  const earlier = earlierRollback(d, ctx.effectKey);
+  if (earlier) {
+    ctx.log.info('rollback already done by an earlier attempt of this step; not rolling back again', { deployment: what(a), effect_key: ctx.effectKey });
+    return { ...ref(ctx, a), ...earlier };
+  }
   assertNotPaused(d, a, 'roll back');
   const current = currentRevision(d);
   const revisions = await history(ctx, a, d);
@@ -147,19 +215,25 @@ export const rollbackDeployment = defineAction<DeploymentArgs & { revision?: num
   }
   const restored = structuredClone(template);
   if (restored.metadata?.labels) delete restored.metadata.labels[TEMPLATE_HASH];
-  await call(what(a), () =>
-    ctx.kube.apps.patchNamespacedDeployment(
-      { name: a.name, namespace: a.namespace, body: [{ op: 'replace', path: '/spec/template', value: restored }], dryRun: dryRunParam(ctx) },
-      callOptions(ctx.signal, PatchStrategy.JsonPatch),
-    ),
-  );
-  ctx.record({ method: 'PATCH', target: target(ctx, a), description: `Replace the pod template with revision ${wanted}'s (rollout undo)` });
-  return {
-    ...ref(ctx, a),
+  const result: RollbackResult = {
     revision: Math.max(current, ...known) + 1,
     rolled_back_to: wanted,
     previous_revision: current,
     image: imageOf(template),
     previous_image: imageOf(d.spec?.template),
   };
+  const mark = JSON.stringify({ key: ctx.effectKey, ...result });
+  // A JSON patch cannot add a key under a missing map; the controller's revision annotation means it is rarely missing.
+  const marking = d.metadata?.annotations
+    ? { op: 'add', path: `/metadata/annotations/${ROLLBACK_MARK.replace(/~/g, '~0').replace(/\//g, '~1')}`, value: mark }
+    : { op: 'add', path: '/metadata/annotations', value: { [ROLLBACK_MARK]: mark } };
+  ctx.signal.throwIfAborted();
+  await call(what(a), () =>
+    ctx.kube.apps.patchNamespacedDeployment(
+      { name: a.name, namespace: a.namespace, body: [{ op: 'replace', path: '/spec/template', value: restored }, marking], dryRun: dryRunParam(ctx) },
+      callOptions(ctx.signal, PatchStrategy.JsonPatch),
+    ),
+  );
+  ctx.record({ method: 'PATCH', target: target(ctx, a), description: `Replace the pod template with revision ${wanted}'s (rollout undo); mark it with ${ROLLBACK_MARK}` });
+  return { ...ref(ctx, a), ...result };
 });

@@ -133,6 +133,7 @@ export const drainNode = defineAction<DrainArgs>('k8s.drain_node', async (a, ctx
     );
   }
 
+  ctx.signal.throwIfAborted();
   if (node.spec?.unschedulable !== true) await setUnschedulable(ctx, a.node, true);
   if (plan.self) {
     ctx.record({ method: 'SKIP', target: nodeTarget(a), description: `Not evicting ${podRef(plan.self)}: the relay's own pod` });
@@ -151,6 +152,8 @@ export const drainNode = defineAction<DrainArgs>('k8s.drain_node', async (a, ctx
     const blocked: { pod: string; reason: string }[] = [];
     const next: V1Pod[] = [];
     for (const pod of pending) {
+      // Cancelled or past the deadline: no further eviction starts, even between two that succeed at once.
+      ctx.signal.throwIfAborted();
       if (ctx.dryRun) wouldEvict.push(podRef(pod));
       else if (!entry(pod)) {
         journal.pods.push({ ref: podRef(pod), uid: pod.metadata?.uid ?? '', done: false });
