@@ -287,6 +287,30 @@ describe('agents in the run engine', () => {
     expect(await ledger(id)).toHaveLength(0);
   });
 
+  it('a cancel while the model call hangs answers at once and ends the run cancelled, without waiting for the model', async () => {
+    // The model never answers within the test (ten minutes); only the cancel can end the call.
+    const fake = new FakeOpenAI(OPENAI_KEY).otherwise({ json: GOOD_PLAN, delayMs: 600_000 });
+    useOpenAI(fake, { LLM_TIMEOUT_MS: '600000', LLM_MAX_RETRIES: '0' });
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, RUNBOOK);
+    const id = await startRun(t.keys.sre, { runbook: 'cordon-node', inputs: { node: 'node-7' } });
+    // The run's alarm fires by itself and asks the planner, which hangs.
+    for (let i = 0; i < 400 && fake.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(fake.requests).toHaveLength(1);
+    const begun = Date.now();
+    const res = await api(`/runs/${id}/cancel`, { method: 'POST', key: t.keys.sre, json: {} });
+    console.log(`[cancel during a model call] answered in ${Date.now() - begun} ms`);
+    expect(res.status).toBe(200);
+    expect((await json<RunView>(res)).status).toBe('cancelled');
+    await stubFor(t.id, id).settle();
+    const run = await json<RunView>(api(`/runs/${id}`, { key: t.keys.viewer }));
+    expect(run.status).toBe('cancelled');
+    expect(run.steps.every((s) => s.status === 'skipped')).toBe(true);
+    // The abandoned call is neither applied nor charged, and nothing acted.
+    expect((await trace(t.keys.viewer, id)).items).toHaveLength(0);
+    expect(await ledger(id)).toHaveLength(0);
+  });
+
   it('a misconfigured provider fails the run with the variable at fault, and no request leaves', async () => {
     const fake = new FakeOpenAI(OPENAI_KEY);
     useOpenAI(fake, { OPENAI_API_KEY: '' });

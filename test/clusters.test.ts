@@ -573,3 +573,30 @@ describe('k8s calls through the relay', () => {
     await expect(cordon(t, name)).resolves.toMatchObject({ unschedulable: true });
   });
 });
+
+describe('a run cancelled during a long Kubernetes call', () => {
+  it('answers at once, ends cancelled without waiting for the relay, and the relay is told to stop', async () => {
+    const t = await newTenant();
+    const { name, token } = await register(t);
+    const relay = await FakeRelay.connect(name, token); // never answers: the call hangs
+    const rb = await api('/runbooks', {
+      method: 'POST',
+      key: t.keys.sre,
+      yaml: `apiVersion: agentrunbook/v1\nkind: Runbook\nmetadata: { name: slow-cordon }\nspec:\n  steps:\n    - id: cordon\n      tool: k8s.cordon_node\n      with: { cluster: ${name}, node: node-1 }\n`,
+    });
+    expect(rb.status).toBe(201);
+    const started = await json<{ id: string }>(api('/runs', { method: 'POST', key: t.keys.sre, json: { runbook: 'slow-cordon' } }));
+    // The run's own alarm starts the call; the relay has it and says nothing.
+    const [sent] = await until(() => relay.requests.length === 1 && relay.requests, 10_000);
+    const begun = Date.now();
+    const res = await api(`/runs/${started.id}/cancel`, { method: 'POST', key: t.keys.sre, json: {} });
+    const body = await json<{ status: string; steps: { status: string; outcome_unknown?: boolean }[] }>(res);
+    console.log(`[cancel during a relay call] answered in ${Date.now() - begun} ms`);
+    expect(res.status).toBe(200);
+    expect(body.status).toBe('cancelled');
+    // The cordon may have happened: the step says so rather than claiming it was skipped.
+    expect(body.steps[0]).toMatchObject({ status: 'failed', outcome_unknown: true });
+    const [cancel] = await until(() => relay.cancels.length === 1 && relay.cancels);
+    expect(cancel).toMatchObject({ id: sent!.id, idempotency_key: sent!.idempotency_key });
+  });
+});

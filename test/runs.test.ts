@@ -281,6 +281,35 @@ describe('long runbooks', () => {
   }, 60_000);
 });
 
+describe('large results', () => {
+  it('a run of 30 log reads succeeds; the run view carries previews and digests, the whole result is served apart', async () => {
+    const t = await newTenant();
+    const steps = Array.from({ length: 30 }, (_, i) => `    - id: logs${i + 1}\n      tool: k8s.get_pod_logs\n      with: { cluster: staging, namespace: payments, pod: api-7d9f8b6c5d-x${String(i).padStart(4, '0')}, tail_lines: 1000 }`);
+    await createRunbook(t.keys.sre, `apiVersion: agentrunbook/v1\nkind: Runbook\nmetadata: { name: read-logs }\nspec:\n  steps:\n${steps.join('\n')}\n`);
+    const id = await startRun(t.keys.sre, { runbook: 'read-logs' });
+    const run = await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed'], 100);
+    expect(run.status).toBe('succeeded');
+    const large = run.steps.filter((s) => s.result_ref);
+    expect(large.length).toBeGreaterThanOrEqual(20);
+    const viewBytes = JSON.stringify(run).length;
+    const wholeBytes = large.reduce((n, s) => n + s.result_ref!.bytes, 0);
+    console.log(`[large results] ${large.length} of 30 out of line, ${wholeBytes} bytes in all; the run view is ${viewBytes} bytes`);
+    expect(viewBytes).toBeLessThan(wholeBytes / 10);
+    const step = large[0]!;
+    const whole = await json<{ result: { lines: string[] }; result_ref: { sha256: string } }>(api(`/runs/${id}/steps/${step.id}/result`, { key: t.keys.viewer }));
+    expect(JSON.stringify(whole.result).startsWith(step.result_ref!.preview)).toBe(true);
+    expect(whole.result_ref.sha256).toBe(step.result_ref!.sha256);
+    expect(whole.result.lines.length).toBeGreaterThan(0);
+    expect((await api(`/runs/${id}/steps/nope/result`, { key: t.keys.viewer })).status).toBe(404);
+    // Nothing the object stores grows with the results: each value stays small.
+    const sizes = await runInDurableObject(stubFor(t.id, id), async (_i, state) => {
+      const all = await state.storage.list({ prefix: 'step:' });
+      return [...all.values()].map((v) => JSON.stringify(v).length);
+    });
+    expect(Math.max(...sizes)).toBeLessThan(8 * 1024);
+  });
+});
+
 describe('D1 mirror after a restart', () => {
   it('a restarted run object resumes the copy to D1 from its outbox cursor (the approvals inbox reads them)', async () => {
     const t = await newTenant();

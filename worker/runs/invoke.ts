@@ -290,6 +290,7 @@ async function runWithTimeout(call: ToolCall, world: Record<string, unknown>, li
           runId: call.runId,
           stepId: call.stepId,
           idempotencyKey: call.idempotencyKey,
+          effectKey: call.effectKey ?? call.idempotencyKey,
           mode: call.mode,
           world: worldOf(world),
           signal: controller.signal,
