@@ -23,13 +23,13 @@ export class GroupCommit<T, R> {
   private draining = false;
   /** Settles after the last request submitted so far has (requests are committed in order). */
   private tail: Promise<void> = Promise.resolve();
-  /** Batches committed (or attempted) so far: lets tests see how many callers shared a commit. */
-  batches = 0;
 
   constructor(
     private readonly commit: CommitGroups<T, R>,
     /** Most items in one batch; a request larger than this is committed alone, whole. */
     private readonly maxItems: number,
+    /** Waits before a batch is taken, to let requests already on their way join it. */
+    private readonly gather: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   submit(key: string, items: T[]): Promise<R> {
@@ -51,7 +51,10 @@ export class GroupCommit<T, R> {
     this.draining = true;
     try {
       // The flag drops in the same turn as the queue is seen empty, so no request is left behind.
-      while (this.queue.length > 0) await this.run(this.take());
+      while (this.queue.length > 0) {
+        await this.gather();
+        await this.run(this.take());
+      }
     } finally {
       this.draining = false;
     }
@@ -71,7 +74,6 @@ export class GroupCommit<T, R> {
   }
 
   private async run(batch: Waiting<T, R>[]): Promise<void> {
-    this.batches++;
     try {
       const results = await this.commit(batch[0]!.key, batch.map((w) => w.items));
       batch.forEach((w, i) => w.resolve(results[i]!));
