@@ -97,6 +97,9 @@ export class AuditDO extends DurableObject<Env> {
   private commitBatch(tenantId: string, batch: AuditInput[][]): Promise<number[][]> {
     return this.exclusive(async () => {
       const seqs = await this.writer.commit(tenantId, batch);
+      // The copy is not awaited by the callers: if this object stops before it is done, the alarm
+      // (set only when none is due sooner) finishes it.
+      await this.armAlarm(Date.now() + MIRROR_RETRY_MS);
       this.copyBehind();
       try {
         await this.writer.checkpointIfDue();

@@ -35,8 +35,11 @@ interface D1Watch {
   failing: boolean;
 }
 
-/** Gives the object a writer whose D1 is watched (and can be made to fail); the rest is the object's own. */
-async function watchD1(stub: AuditStub): Promise<D1Watch> {
+/**
+ * Gives the object a writer whose D1 is watched (and can be made to fail); the rest is the object's
+ * own. `retryOnFailure: false` stands for an object that stopped before its failed copy set the alarm.
+ */
+async function watchD1(stub: AuditStub, { retryOnFailure = true } = {}): Promise<D1Watch> {
   const watch: D1Watch = { commits: 0, batches: 0, auditReads: 0, failing: false };
   const real = env.DB;
   const db = new Proxy(real, {
@@ -65,7 +68,9 @@ async function watchD1(stub: AuditStub): Promise<D1Watch> {
       watch.commits++;
       commit(...args);
     };
-    o.writer = new AuditWriter(env as unknown as Env, o.store, makeDb(db), (at) => state.storage.setAlarm(at));
+    o.writer = new AuditWriter(env as unknown as Env, o.store, makeDb(db), async (at) => {
+      if (retryOnFailure) await state.storage.setAlarm(at);
+    });
   });
   return watch;
 }
@@ -150,6 +155,22 @@ describe('audit log batching', () => {
     expect(await d1Rows(t.id)).toEqual({ n: 21, keys: 21 });
     await runInDurableObject(stub, (instance) => expect((instance as unknown as Internals).store.outboxSize()).toBe(0));
     expect(await verify(t)).toEqual({ ok: true, entries: 21 });
+  });
+
+  it('finishes with the alarm a copy to D1 that the object never got to retry (it stopped first)', async () => {
+    const t = await newTenant();
+    const stub = auditObject(t.id);
+    await stub.append(t.id, [event('run_first', 1)]);
+    await stub.settle();
+    const d1 = await watchD1(stub, { retryOnFailure: false });
+    d1.failing = true;
+    expect(await stub.append(t.id, events('run_a', 1, 3))).toEqual([2, 3, 4]);
+    await stub.settle();
+    expect((await d1Rows(t.id)).n).toBe(1);
+
+    d1.failing = false;
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // armed by the batch itself
+    expect(await d1Rows(t.id)).toEqual({ n: 4, keys: 4 });
   });
 
   it('still drops duplicates after an upgrade from a log whose storage has no source keys (in D1 or waiting in the outbox)', async () => {
