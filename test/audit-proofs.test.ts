@@ -10,7 +10,7 @@ import { AuditWriter } from '../worker/audit/writer';
 import { makeDb } from '../worker/db/client';
 import { auditLog } from '../worker/db/schema';
 import type { Env } from '../worker/env';
-import { api, json, newTenant, type TestTenant } from './helpers';
+import { api, json, newTenant, settleAudit, type TestTenant } from './helpers';
 
 /** The secret bindings of the test Worker (vitest.workers.config.ts). */
 const vars = env as unknown as Record<string, string | undefined>;
@@ -229,6 +229,7 @@ describe('audit checkpoints and proofs', () => {
   it('reports entries missing from the end of D1 against the tree', async () => {
     const t = await newTenant();
     await auditObject(t.id).append(t.id, inputs(5));
+    await settleAudit(t.id);
     await env.DB.prepare('DELETE FROM audit_log WHERE tenant_id = ? AND seq = 5').bind(t.id).run();
     expect(await json(api('/audit/verify', { key: t.keys.viewer }))).toMatchObject({ ok: false, entries: 4, first_bad_seq: 5, reason: expect.stringMatching(/missing/) });
     const report = verifyExportText(await exportOf(t), { hmacKeys: HMAC_KEYS });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { api, json, newTenant } from './helpers';
+import { api, json, newTenant, settleAudit } from './helpers';
 import { createRunbook, driveUntil, startRun } from './run-helpers';
 
 const RB = `apiVersion: agentrunbook/v1
@@ -48,6 +48,7 @@ describe('audit log', () => {
     await createRunbook(t.keys.sre, RB);
     await createRunbook(t.keys.sre, RB.replace('name: audited', 'name: audited-2'));
     await createRunbook(t.keys.sre, RB.replace('name: audited', 'name: audited-3'));
+    await settleAudit(t.id);
     await env.DB.prepare('DELETE FROM audit_log WHERE tenant_id = ? AND seq = 2').bind(t.id).run();
     const verify = await json<{ ok: boolean; first_bad_seq: number }>(api('/audit/verify', { key: t.keys.viewer }));
     expect(verify).toMatchObject({ ok: false, first_bad_seq: 2 });

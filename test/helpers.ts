@@ -30,6 +30,14 @@ export interface TestTenant {
   keys: Record<Role, string>;
 }
 
+/**
+ * Waits until the tenant's audit log has copied what it committed to D1 (the copy follows the
+ * appends' answers): for a test that reads or changes audit_log in D1 itself.
+ */
+export async function settleAudit(tenantId: string): Promise<void> {
+  await env.AUDIT.get(env.AUDIT.idFromName(tenantId)).settle();
+}
+
 let counter = 0;
 
 /** A fresh tenant (default policy active) with one key per role; every test gets its own. */

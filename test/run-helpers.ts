@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { editStoredRun, RunStore } from '../worker/runs/state-store';
 import type { RunState, RunView } from '../worker/runs/types';
-import { api, json } from './helpers';
+import { api, json, settleAudit } from './helpers';
 
 export function stubFor(tenantId: string, runId: string) {
   return env.RUNS.get(env.RUNS.idFromName(`${tenantId}:${runId}`));
@@ -37,8 +37,9 @@ export async function driveUntil(tenantId: string, key: string, id: string, stat
     const run = await getRun(key, id);
     if (statuses.includes(run.status)) {
       // Alarms also fire by themselves, and the view is read from memory: settle() waits for a tick
-      // in flight to finish copying to D1 and the audit log.
+      // in flight to finish copying to D1 and the audit log, settleAudit for the log's copy to D1.
       await stub.settle();
+      await settleAudit(tenantId);
       return getRun(key, id);
     }
     await fastForward(stub);

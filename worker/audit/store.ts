@@ -1,7 +1,8 @@
 /**
  * The audit log's own state in its Durable Object's SQLite storage: the chain head, every perfect
- * node of the Merkle tree (for proofs), the outbox of entries not yet copied to D1, the signed
- * checkpoints and the public signing keys ever used. D1 holds the entries for queries; this
+ * node of the Merkle tree (for proofs), the outbox of entries not yet copied to D1, the source key
+ * of every entry (so a retried append is recognised without asking D1), the signed checkpoints and
+ * the public signing keys ever used. D1 holds the entries for queries; this
  * storage is what decides what the log contains, so someone who edits D1 cannot move the tree.
  */
 import type { AuditEntry } from './chain';
@@ -46,9 +47,15 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), tenant TEXT NOT NULL, size INTEGER NOT NULL, hash TEXT NOT NULL, key_id TEXT, adopted INTEGER NOT NULL DEFAULT 0, pending_since INTEGER)`,
   `CREATE TABLE IF NOT EXISTS tree_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, source_key TEXT, entry TEXT NOT NULL)`,
-  `CREATE INDEX IF NOT EXISTS outbox_source_key ON outbox (source_key)`,
+  // Duplicates are found in source_keys now; the outbox's old index on them would only cost writes.
+  `DROP INDEX IF EXISTS outbox_source_key`,
   `CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, ts TEXT NOT NULL, key_id TEXT NOT NULL, note TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS signing_keys (key_id TEXT PRIMARY KEY, public_key BLOB NOT NULL, added_at TEXT NOT NULL, added_at_size INTEGER NOT NULL)`,
+  // The key is unique: a duplicate can never be committed, whatever the writer believed.
+  `CREATE TABLE IF NOT EXISTS source_keys (source_key TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID`,
+  // One row once source_keys holds the key of every entry: a log written before that table existed
+  // (or adopted from D1) has none until it is filled in from D1 and the outbox (source-keys.ts).
+  `CREATE TABLE IF NOT EXISTS source_keys_complete (id INTEGER PRIMARY KEY CHECK (id = 1), since TEXT NOT NULL)`,
 ];
 
 type Row = Record<string, ArrayBuffer | string | number | null>;
@@ -90,11 +97,14 @@ export class AuditStore {
     return this.rows<{ hash: ArrayBuffer }>('SELECT hash FROM tree_nodes WHERE level = 0 AND idx >= ? ORDER BY idx LIMIT ?', fromSeq - 1, limit).map((r) => new Uint8Array(r.hash));
   }
 
-  /** Writes new entries (outbox), their tree nodes, new keys and the head in one transaction. */
+  /** Writes new entries (outbox) and their source keys, their tree nodes, new keys and the head in one transaction. */
   commit(head: AuditHead, nodes: NewNode[], outbox: OutboxRow[], keys: StoredSigningKey[] = []): void {
     this.storage.transactionSync(() => {
       for (const n of nodes) this.storage.sql.exec('INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)', n.level, n.index, blob(n.hash));
-      for (const o of outbox) this.storage.sql.exec('INSERT INTO outbox (seq, source_key, entry) VALUES (?, ?, ?)', o.entry.seq, o.sourceKey, JSON.stringify(o.entry));
+      for (const o of outbox) {
+        this.storage.sql.exec('INSERT INTO outbox (seq, source_key, entry) VALUES (?, ?, ?)', o.entry.seq, o.sourceKey, JSON.stringify(o.entry));
+        if (o.sourceKey !== null) this.storage.sql.exec('INSERT INTO source_keys (source_key, seq) VALUES (?, ?)', o.sourceKey, o.entry.seq);
+      }
       for (const k of keys) this.storage.sql.exec('INSERT INTO signing_keys (key_id, public_key, added_at, added_at_size) VALUES (?, ?, ?, ?)', k.keyId, blob(k.publicKey), k.addedAt, k.addedAtSize);
       this.writeHead(head);
     });
@@ -128,20 +138,45 @@ export class AuditStore {
     return this.rows<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n;
   }
 
+  /** The seq of the oldest entry not yet copied to D1, or undefined when D1 has them all. */
+  outboxFirstSeq(): number | undefined {
+    return this.rows<{ seq: number | null }>('SELECT min(seq) AS seq FROM outbox')[0]!.seq ?? undefined;
+  }
+
   /** Drops outbox rows up to `seq`: D1 has them now. */
   mirrored(seq: number): void {
     this.storage.sql.exec('DELETE FROM outbox WHERE seq <= ?', seq);
   }
 
-  /** Which of these source keys belong to entries still in the outbox (not yet visible in D1). */
-  pendingSourceKeys(keys: string[]): Set<string> {
+  /** Which of these source keys are recorded (the entry is in the log, whether or not D1 has it yet). */
+  recordedSourceKeys(keys: string[]): Set<string> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 90) {
       const chunk = keys.slice(i, i + 90);
-      const rows = this.rows<{ source_key: string }>(`SELECT source_key FROM outbox WHERE source_key IN (${chunk.map(() => '?').join(',')})`, ...chunk);
+      const rows = this.rows<{ source_key: string }>(`SELECT source_key FROM source_keys WHERE source_key IN (${chunk.map(() => '?').join(',')})`, ...chunk);
       for (const r of rows) found.add(r.source_key);
     }
     return found;
+  }
+
+  /** Records source keys of entries already in the log (adopted from D1, or written before source_keys existed). */
+  recordSourceKeys(keys: { sourceKey: string; seq: number }[]): void {
+    this.storage.transactionSync(() => {
+      for (const k of keys) this.storage.sql.exec('INSERT OR IGNORE INTO source_keys (source_key, seq) VALUES (?, ?)', k.sourceKey, k.seq);
+    });
+  }
+
+  /** Source keys of the entries waiting in the outbox, with their seqs. */
+  outboxSourceKeys(): { sourceKey: string; seq: number }[] {
+    return this.rows<{ source_key: string; seq: number }>('SELECT source_key, seq FROM outbox WHERE source_key IS NOT NULL').map((r) => ({ sourceKey: r.source_key, seq: r.seq }));
+  }
+
+  sourceKeysComplete(): boolean {
+    return this.rows('SELECT 1 FROM source_keys_complete WHERE id = 1').length > 0;
+  }
+
+  markSourceKeysComplete(at: string): void {
+    this.storage.sql.exec('INSERT OR REPLACE INTO source_keys_complete (id, since) VALUES (1, ?)', at);
   }
 
   addCheckpoint(cp: StoredCheckpoint, head: AuditHead): void {

@@ -1,11 +1,13 @@
 /**
  * What the audit log's single writer does, kept apart from the Durable Object's RPC surface:
  * seal entries into the HMAC chain, add them to the Merkle tree, commit both to the object's own
- * storage, copy the entries to D1 (an outbox: a crash or a D1 outage loses nothing), and sign a
- * checkpoint every N entries or T seconds. Callers serialise calls (the object's lock).
+ * storage (with their source keys, which drop a retried append's entries), copy the entries to D1
+ * from an outbox (a crash or a D1 outage loses nothing; the object does it behind the appends),
+ * and sign a checkpoint every N entries or T seconds. Callers serialise calls (the object's lock),
+ * except `copyPage`, which only reads committed outbox rows and deletes them once D1 has them.
  */
 import { Buffer } from 'node:buffer';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, between, eq } from 'drizzle-orm';
 import type { DB } from '../db/client';
 import { auditLog } from '../db/schema';
 import type { Env } from '../env';
@@ -17,13 +19,20 @@ import { auditOrigin, auditSigningKey, checkpointCadence } from './config';
 import { auditKeys } from './keys';
 import { CompactTree, equalHashes, type NewNode } from './merkle';
 import { signCheckpoint, type SigningKey } from './signing-key';
+import { backfillSourceKeys, dropRecorded } from './source-keys';
 import type { AuditHead, AuditStore, OutboxRow, StoredSigningKey } from './store';
 
 const SYSTEM = { type: 'system', id: 'audit-log' };
-/** How soon a failed copy to D1 is retried. */
+/** How soon a failed copy to D1 (or a checkpoint that failed) is retried. */
 export const MIRROR_RETRY_MS = 10_000;
 // D1 binds at most 100 parameters per statement: 13 columns × 7 rows.
 const ROWS_PER_INSERT = 7;
+/**
+ * Most entries in one storage commit, and in one copy to D1: a batch of appends is then one
+ * transaction and one db.batch of 100 inserts, well within the limits of both (D1: 100 bound
+ * parameters a statement, 1000 queries an invocation).
+ */
+export const MAX_BATCH_ENTRIES = ROWS_PER_INSERT * 100;
 
 export interface Loaded {
   head: AuditHead;
@@ -46,6 +55,7 @@ export class AuditWriter {
   async load(tenantId: string): Promise<Loaded> {
     if (!this.state) {
       const head = this.store.head() ?? (await adoptFromD1(this.env, this.db, this.store, tenantId, this.now()));
+      if (head.tenant === tenantId && !this.store.sourceKeysComplete()) await backfillSourceKeys(this.db, this.store, tenantId, head.size, this.now());
       this.state = { head, tree: CompactTree.load(head.size, this.store.node) };
     }
     if (this.state.head.tenant !== tenantId) throw new AuditIntegrityError('this audit log belongs to another tenant');
@@ -58,61 +68,56 @@ export class AuditWriter {
     this.store.forget();
   }
 
-  /** Appends entries (skipping source keys already recorded); returns the seq of each new one. */
+  /** Appends entries (skipping source keys already recorded), then signs a checkpoint if one is due; returns the seq of each new one. */
   async append(tenantId: string, inputs: AuditInput[]): Promise<number[]> {
+    const [seqs] = await this.commit(tenantId, [inputs]);
+    await this.checkpointIfDue();
+    return seqs!;
+  }
+
+  /**
+   * Commits the appends of a batch in one storage transaction (entries, tree nodes, outbox rows,
+   * source keys, head); returns each append's new seqs, in its order. Throws having committed
+   * nothing, or commits all. Nothing here waits on D1 once the log is loaded.
+   */
+  async commit(tenantId: string, batch: AuditInput[][]): Promise<number[][]> {
     const { head, tree } = await this.load(tenantId);
-    await this.mirror(); // entries of an earlier failed copy first: the dedupe below reads D1
     const hmac = auditKeys(this.env);
     const signingKey = await this.signingKey();
 
-    const fresh = await this.dropRecorded(tenantId, inputs);
+    const fresh = dropRecorded(this.store, batch);
     const { inputs: rotations, keys: newKeys } = this.rotations(head, hmac.current.id, signingKey);
-    const all = [...rotations, ...fresh];
-    if (all.length === 0 && newKeys.length === 0) return [];
+    const count = rotations.length + fresh.reduce((n, f) => n + f.length, 0);
+    if (count === 0 && newKeys.length === 0) return batch.map(() => []);
 
     const next = tree.clone();
     const nodes: NewNode[] = [];
     const outbox: OutboxRow[] = [];
     let { size, hash } = head;
-    for (const [i, input] of all.entries()) {
+    const seal = async (input: AuditInput, sourceKey: string | null) => {
       const entry = await sealEntry(hmac.current, tenantId, ++size, hash, input);
       hash = entry.hash;
       nodes.push(...next.append(entryLeafHash(entry)));
-      outbox.push({ entry, sourceKey: i < rotations.length ? null : (input.source_key ?? null) });
+      outbox.push({ entry, sourceKey });
+      return entry.seq;
+    };
+    for (const input of rotations) await seal(input, null);
+    const seqs: number[][] = [];
+    for (const inputs of fresh) {
+      const mine: number[] = [];
+      for (const input of inputs) mine.push(await seal(input, input.source_key ?? null));
+      seqs.push(mine);
     }
     const newHead: AuditHead = {
       ...head,
       size,
       hash,
-      keyId: all.length ? hmac.current.id : head.keyId,
-      pendingSince: head.pendingSince ?? (all.length ? this.now() : null),
+      keyId: count ? hmac.current.id : head.keyId,
+      pendingSince: head.pendingSince ?? (count ? this.now() : null),
     };
     this.store.commit(newHead, nodes, outbox, newKeys);
     this.state = { head: newHead, tree: next };
-
-    await this.mirror();
-    await this.checkpointIfDue();
-    return outbox.slice(rotations.length).map((o) => o.entry.seq);
-  }
-
-  /** Inputs whose source key is not yet in D1 nor waiting in the outbox (a retried append records once). */
-  private async dropRecorded(tenantId: string, inputs: AuditInput[]): Promise<AuditInput[]> {
-    const sourceKeys = [...new Set(inputs.map((i) => i.source_key).filter((k): k is string => !!k))];
-    const seen = this.store.pendingSourceKeys(sourceKeys);
-    for (let i = 0; i < sourceKeys.length; i += 90) {
-      const rows = await this.db
-        .select({ key: auditLog.sourceKey })
-        .from(auditLog)
-        .where(and(eq(auditLog.tenantId, tenantId), inArray(auditLog.sourceKey, sourceKeys.slice(i, i + 90))));
-      for (const r of rows) if (r.key) seen.add(r.key);
-    }
-    const batch = new Set<string>();
-    return inputs.filter((i) => {
-      if (!i.source_key) return true;
-      if (seen.has(i.source_key) || batch.has(i.source_key)) return false;
-      batch.add(i.source_key);
-      return true;
-    });
+    return seqs;
   }
 
   /** Entries that record a key rotation (HMAC or signing), and signing keys seen for the first time. */
@@ -167,20 +172,23 @@ export class AuditWriter {
     log.error('audit checkpoints are not being signed', { problem });
   }
 
-  /** Copies outbox entries to D1. A failure is logged and retried by the alarm; the entries are safe here. */
-  async mirror(): Promise<void> {
-    for (;;) {
-      const pending = this.store.outbox(ROWS_PER_INSERT * 14);
-      if (pending.length === 0) return;
-      try {
-        await this.insertRows(pending);
-      } catch (err) {
-        log.warn('audit entries not yet copied to D1; retrying', { tenant: this.state?.head.tenant, entries: pending.length, error: errorFields(err) });
-        await this.setAlarm(this.now() + MIRROR_RETRY_MS);
-        return;
-      }
-      this.store.mirrored(pending[pending.length - 1]!.entry.seq);
+  /**
+   * Copies the oldest outbox entries (one batch's worth) to D1 and drops them from the outbox; true
+   * when D1 has them (or none were waiting). A failure is logged and retried by the alarm: the
+   * entries are safe here meanwhile.
+   */
+  async copyPage(): Promise<boolean> {
+    const pending = this.store.outbox(MAX_BATCH_ENTRIES);
+    if (pending.length === 0) return true;
+    try {
+      await this.insertRows(pending);
+    } catch (err) {
+      log.warn('audit entries not yet copied to D1; retrying', { tenant: pending[0]!.entry.tenant, entries: pending.length, error: errorFields(err) });
+      await this.setAlarm(this.now() + MIRROR_RETRY_MS);
+      return false;
     }
+    this.store.mirrored(pending[pending.length - 1]!.entry.seq);
+    return true;
   }
 
   private async insertRows(pending: OutboxRow[]): Promise<void> {
@@ -205,11 +213,11 @@ export class AuditWriter {
     const results = (await this.db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]])) as { meta?: { changes?: number } }[];
     const written = results.reduce((n, r) => n + (r.meta?.changes ?? 0), 0);
     if (written === rows.length) return;
-    const seqs = rows.map((r) => r.seq);
+    // The outbox is copied oldest first, so these seqs are one run: a range binds 3 parameters, not one a row.
     const there = await this.db
       .select({ seq: auditLog.seq, hash: auditLog.hash })
       .from(auditLog)
-      .where(and(eq(auditLog.tenantId, rows[0]!.tenantId), inArray(auditLog.seq, seqs)));
+      .where(and(eq(auditLog.tenantId, rows[0]!.tenantId), between(auditLog.seq, rows[0]!.seq, rows[rows.length - 1]!.seq)));
     const byseq = new Map(there.map((r) => [r.seq, r.hash]));
     const foreign = rows.filter((r) => byseq.get(r.seq) !== r.hash);
     if (foreign.length > 0) {
@@ -236,7 +244,6 @@ export class AuditWriter {
   /** A checkpoint of the whole log now, unless the latest already covers it (exports end with one). */
   async checkpointNow(tenantId: string): Promise<void> {
     await this.load(tenantId);
-    await this.mirror();
     const key = await this.signingKey();
     if (!key) return;
     if (!this.store.signingKeys().some((k) => k.keyId === key.id)) await this.append(tenantId, []); // records the key (and its rotation)
