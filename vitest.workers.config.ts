@@ -33,6 +33,11 @@ export default defineConfig(async () => {
       // here, and vitest's 5 s default would turn a slower CI machine into a failure.
       testTimeout: 20_000,
       setupFiles: ['./test/setup.ts'],
+      // Off: with the file-system module cache, a fresh worker is sent the whole warm module
+      // graph in one WebSocket message (vitest's fetchWarmModules, inlined by the Workers pool),
+      // and once the graph passes 1 MiB workerd refuses it (1009 "Message is too large") and every
+      // test file after the first dies at start. Modules are then fetched one by one.
+      fsModuleCache: false,
     },
   };
 });
