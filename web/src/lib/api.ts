@@ -104,6 +104,8 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
     startRun: (body: Schemas['CreateRun'], idempotencyKey?: string) =>
       requestWith('POST /runs', idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, { body }),
     cancelRun: (id: string, compensate = false) => request('POST /runs/{id}/cancel', { path: { id }, body: { compensate } }),
+    retryCompensation: (id: string) => request('POST /runs/{id}/compensate', { path: { id } }),
+    stepResult: (id: string, stepId: string) => request('GET /runs/{id}/steps/{stepId}/result', { path: { id, stepId } }),
     decideStep: (runId: string, stepId: string, verdict: 'approve' | 'deny', comment?: string) =>
       request(verdict === 'approve' ? 'POST /runs/{id}/steps/{stepId}/approve' : 'POST /runs/{id}/steps/{stepId}/deny', {
         path: { id: runId, stepId },
