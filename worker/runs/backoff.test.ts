@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, MAX_BACKOFF_MS, mayRetry } from './backoff';
+import { backoffMs, MAX_BACKOFF_MS, MIN_ATTEMPT_MS, mayRetry } from './backoff';
 
 describe('backoff', () => {
   it('doubles per attempt from the base, capped', () => {
@@ -17,5 +17,8 @@ describe('backoff', () => {
     expect(mayRetry(false, 1, 3, 100, undefined)).toBe(false);
     expect(mayRetry(true, 3, 3, 100, undefined)).toBe(false);
     expect(mayRetry(true, 1, 3, 100, 100)).toBe(false);
+    // Not with less than MIN_ATTEMPT_MS left: that attempt could only time out.
+    expect(mayRetry(true, 1, 3, 100, 100 + MIN_ATTEMPT_MS - 1)).toBe(false);
+    expect(mayRetry(true, 1, 3, 100, 100 + MIN_ATTEMPT_MS)).toBe(true);
   });
 });

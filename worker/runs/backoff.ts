@@ -11,7 +11,13 @@ export function backoffMs(base: number, attempt: number, retryAfterMs = 0, cap =
   return Math.max(Math.min(base * 2 ** Math.max(0, attempt - 1), cap), retryAfterMs);
 }
 
-/** Whether another attempt may start at `next`: attempts left and before the deadline (if any). */
+/**
+ * An attempt is not started with less time than this before the step's deadline: it could only
+ * time out (its own timer racing the integration's answer), hiding why the last one failed.
+ */
+export const MIN_ATTEMPT_MS = 100;
+
+/** Whether another attempt may start at `next`: attempts left, and time for it before the deadline (if any). */
 export function mayRetry(retryable: boolean, attempts: number, maxAttempts: number, next: number, deadline: number | undefined): boolean {
-  return retryable && attempts < maxAttempts && (deadline === undefined || next < deadline);
+  return retryable && attempts < maxAttempts && (deadline === undefined || next + MIN_ATTEMPT_MS <= deadline);
 }

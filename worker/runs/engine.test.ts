@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, runbookFrom } from '../agents/test-helpers';
+import { runbookFrom } from '../agents/test-helpers';
 import type { DB } from '../db/client';
 import { RunEngine, Superseded, type EngineHost, type PendingEvent } from './engine';
 import { LedgerInvoker, type LedgerRow, type ToolCall, type ToolOutcome } from './invoke';
 import { INLINE_RESULT_MAX_BYTES } from './results';
+import { newRunState } from './test-helpers';
 import type { RunState } from './types';
 
 /**
@@ -55,35 +56,10 @@ spec:
       on_failure: compensate
 `);
 
-function newRun(spec = RUNBOOK): RunState {
-  return {
-    id: 'run_1',
-    tenantId: 't1',
-    runbook: { id: 'rb', name: 'node', version: 1 },
-    spec,
-    policy: defaultPolicy(),
-    policyId: null,
-    mode: 'execute',
-    status: 'queued',
-    inputs: { node: 'node-7' },
-    context: {},
-    actor: { type: 'api_key', id: 'k1', role: 'sre' },
-    integrationMode: 'simulated',
-    created_at: '2026-12-08T10:00:00.000Z',
-    cost_usd: 0,
-    tokens: 0,
-    steps: spec.spec.steps.map((s, idx) => ({ id: s.id, idx, tool: s.tool, status: 'pending', attempts: 0, approvals: [] })),
-    cursor: 0,
-    compensate: [],
-    world: {},
-    seq: 0,
-    audited_seq: 0,
-  };
-}
 
 function setup(spec = RUNBOOK): { host: FakeHost; run: RunState; engine: () => RunEngine } {
   const host = new FakeHost();
-  const run = newRun(spec);
+  const run = newRunState(spec);
   host.run = run;
   return { host, run, engine: () => new RunEngine(run, host) };
 }

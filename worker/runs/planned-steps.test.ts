@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runbookPlan, validatePlan } from '../agents';
-import { defaultPolicy, runbookFrom } from '../agents/test-helpers';
+import { runbookFrom } from '../agents/test-helpers';
 import { plannedSteps } from './planned-steps';
+import { newRunState } from './test-helpers';
 import type { RunState } from './types';
 
 const RUNBOOK = runbookFrom(`apiVersion: agentrunbook/v1
@@ -24,31 +25,7 @@ spec:
       with: { project: OPS, summary: 'Node \${{ inputs.node }}' }
 `);
 
-function run(): RunState {
-  return {
-    id: 'run_1',
-    tenantId: 't1',
-    runbook: { id: 'rb', name: 'node', version: 1 },
-    spec: RUNBOOK,
-    policy: defaultPolicy(),
-    policyId: null,
-    mode: 'execute',
-    status: 'planning',
-    inputs: { node: 'node-7' },
-    context: {},
-    actor: { type: 'api_key', id: 'k1', role: 'sre' },
-    integrationMode: 'simulated',
-    created_at: '2026-01-01T00:00:00.000Z',
-    cost_usd: 0,
-    tokens: 0,
-    steps: RUNBOOK.spec.steps.map((s, idx) => ({ id: s.id, idx, tool: s.tool, status: 'pending', attempts: 0, approvals: [] })),
-    cursor: 0,
-    compensate: [],
-    world: {},
-    seq: 1,
-    audited_seq: 0,
-  };
-}
+const run = (): RunState => newRunState(RUNBOOK, { status: 'planning', seq: 1 });
 
 const ctx = (r: RunState) => ({
   runbook: r.spec,

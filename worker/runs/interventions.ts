@@ -1,0 +1,93 @@
+/**
+ * What people do to a run from outside its alarms: review a waiting step, cancel, retry a failed
+ * compensation. Each is a transition of the state (committed with its event); the run's object
+ * applies it under the lock, superseding any call in flight. Part of the run engine (engine.ts).
+ */
+import { approvalsFor, approvalsNeeded, reviewRefusal, type Reviewer, type ReviewRefusal } from './approval-rules';
+import type { RunEngine } from './engine';
+import type { StepState } from './types';
+
+/**
+ * A person's review of a waiting step (the rules are approval-rules.ts). An approval that
+ * completes the quorum lets the step run at the next tick; a denial ends it by its `on_failure`.
+ */
+export async function reviewStep(e: RunEngine, stepId: string, reviewer: Reviewer & { type: string }, verdict: 'approve' | 'deny', comment?: string): Promise<ReviewRefusal | { code: 'not_found'; message: string } | StepState> {
+  const run = e.run;
+  const step = run.steps.find((s) => s.id === stepId);
+  if (!step) return { code: 'not_found', message: `Step ${stepId} not found` };
+  const refusal = reviewRefusal(step, reviewer, run.actor.id, e.host.now());
+  if (refusal) {
+    // A lapsed request ends now rather than when the alarm comes.
+    if (step.status === 'awaiting_approval' && /expired/.test(refusal.message)) await e.failStep(step, 'Approval request expired', 'denied');
+    return refusal;
+  }
+  const actor = { type: reviewer.type, id: reviewer.id };
+  step.approvals.push({ actor, role: reviewer.role, verdict, ...(comment ? { comment } : {}), at: e.iso(), args_hash: step.args_hash ?? '' });
+  if (verdict === 'deny') {
+    await e.failStep(step, `Denied by ${reviewer.id}${comment ? `: ${comment}` : ''}`, 'denied', actor);
+    return step;
+  }
+  const needed = Math.max(1, approvalsNeeded(step.decision));
+  const given = approvalsFor(step.approvals, step.args_hash);
+  if (given >= needed) {
+    step.status = 'pending';
+    step.approval_expires_at = undefined;
+    run.status = 'running';
+  }
+  await e.host.commit([{ type: 'step.approved', step: step.id, actor, message: `Approved by ${reviewer.id} (${given}/${needed})${comment ? `: ${comment}` : ''}` }]);
+  return step;
+}
+
+/**
+ * Stops the run at once: nothing further starts. A step whose call may be in flight is marked
+ * `outcome_unknown` (it may have acted); with `compensate`, what completed — or may have — is
+ * undone, newest first, before the run ends `cancelled`.
+ */
+export async function cancelRun(e: RunEngine, actor: { type: string; id: string }, compensate: boolean): Promise<void> {
+  const run = e.run;
+  const reason = `Cancelled by ${actor.id}`;
+  for (const s of run.steps) {
+    const inFlight = s.status === 'running' && s.attempts > 0 && s.tool !== 'core.wait';
+    if (inFlight) {
+      s.status = 'failed';
+      s.outcome_unknown = true;
+      s.error = `Cancelled while attempt ${s.attempts} was under way; whether it acted is unknown${s.error ? ` (the previous attempt failed: ${s.error})` : ''}`;
+      s.wake_at = undefined;
+      s.ended_at = e.iso();
+    } else if (s.status === 'pending' || s.status === 'awaiting_approval' || s.status === 'running') {
+      s.status = 'skipped';
+      s.wake_at = undefined;
+    }
+  }
+  run.cursor = run.steps.length;
+  // A cancel during compensation lets the undoing finish: stopping half-way would leave more changed.
+  if (compensate && run.compensate.length === 0) e.queueCompensation();
+  if (run.compensate.length > 0) {
+    run.status = 'running';
+    run.reason = reason;
+    run.outcome = 'cancelled';
+    await e.host.commit([{ type: 'run.compensating', actor, message: `${reason}; compensating ${run.compensate.join(', ')}` }], { allSteps: true });
+    return;
+  }
+  await e.finish('cancelled', reason, [], actor);
+}
+
+/** An sre asks for the failed compensations of a finished run to be tried again. */
+export async function retryCompensation(e: RunEngine, actor: { type: string; id: string }): Promise<boolean> {
+  const run = e.run;
+  const failed = run.compensation_failed ?? [];
+  if (failed.length === 0) return false;
+  for (const id of failed) {
+    const step = run.steps.find((s) => s.id === id);
+    // A new attempt (a new key: the last one's failure must not be replayed), with a new window.
+    if (step?.compensation) step.compensation = { ...step.compensation, status: 'pending', next_at: e.iso(), deadline_at: undefined };
+  }
+  run.outcome = run.status;
+  run.compensate = [...failed];
+  run.compensation_failed = undefined;
+  run.status = 'running';
+  run.ended_at = undefined;
+  await e.host.commit([{ type: 'run.compensating', actor, message: `Compensation retried by ${actor.id}: ${failed.join(', ')}` }], { allSteps: true });
+  return true;
+}
+
