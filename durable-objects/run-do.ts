@@ -221,14 +221,21 @@ export class RunDO extends DurableObject<Env> {
     await this.arm();
   }
 
-  /** The alarm: the engine's wake-up, or sooner when the outbox still has something to deliver. */
+  /**
+   * The alarm: the engine's wake-up, or sooner when the outbox still has something to deliver.
+   * Never later than an alarm already set: that one was asked for by something newer (an approval
+   * wants the engine now) or fires harmlessly.
+   */
   private async arm(): Promise<void> {
     const run = this.run;
     if (!run) return;
     const live = !TERMINAL_RUN.has(run.status) ? this.wakeAt : undefined;
     const retry = this.outbox.done(run.seq) ? undefined : Date.now() + outboxRetryMs(Math.max(1, this.deliveryFailures));
-    const at = [live, retry].filter((t): t is number => t !== undefined);
-    if (at.length > 0) await this.ctx.storage.setAlarm(Math.min(...at));
+    const wanted = [live, retry].filter((t): t is number => t !== undefined);
+    if (wanted.length === 0) return;
+    const at = Math.min(...wanted);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -392,7 +399,11 @@ export class RunDO extends DurableObject<Env> {
       this.interrupt();
       try {
         const out = await fn(run);
-        if (!TERMINAL_RUN.has(run.status)) await this.ctx.storage.setAlarm(Date.now());
+        // The engine looks at the changed run at once (an approved step starts, a cancel compensates).
+        if (!TERMINAL_RUN.has(run.status)) {
+          this.wakeAt = Date.now();
+          await this.ctx.storage.setAlarm(this.wakeAt);
+        }
         return out;
       } catch (err) {
         await this.load();

@@ -60,6 +60,20 @@ describe('approvals', () => {
     expect((await driveUntil(t.id, t.keys.sre, id, ['succeeded', 'failed'])).status).toBe('succeeded');
   });
 
+  it('an approval wakes the run at once: its alarm is due now, not at the request\'s expiry', async () => {
+    const t = await newTenant();
+    const id = await waitingProdCordon(t, t.keys.sre);
+    const stub = stubFor(t.id, id);
+    // Waiting, the run's only wake-up is the request's expiry, thirty minutes out.
+    const waitingAlarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(waitingAlarm).toBeGreaterThan(Date.now() + 60_000);
+    expect((await approve(id, t.keys.admin)).status).toBe(200);
+    // The answer's copy to D1 and the audit log re-arms the alarm: it must not push it back.
+    await stub.settle();
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm === null || alarm <= Date.now()).toBe(true);
+  });
+
   it('roles: only roles the rule names may approve, even if the policy gives them approve rights', async () => {
     const t = await newTenant();
     await activate(t.keys.admin, policyWithApproval('{ roles: [admin], count: 1, distinct_from_requester: true }'));
@@ -120,12 +134,12 @@ describe('approvals', () => {
   it('changed arguments void an approval: the step asks again, and only an approval of the new arguments lets it run', async () => {
     const t = await newTenant();
     const id = await waitingProdCordon(t, t.keys.sre);
-    expect((await approve(id, t.keys.admin)).status).toBe(200);
-    // Before the approved call runs, what its arguments are built from changes (as when an agent
-    // re-fills them): the approval was for node-7, not node-8.
+    // While the step waits, what its arguments are built from changes (as when an agent re-fills
+    // them): the approval that follows is for the arguments shown, node-7, not node-8.
     await editRun(stubFor(t.id, id), (run) => {
       run.inputs = { ...run.inputs, node: 'node-8' };
     });
+    expect((await approve(id, t.keys.admin)).status).toBe(200);
     let run = await driveUntil(t.id, t.keys.sre, id, ['awaiting_approval', 'succeeded']);
     expect(run.status).toBe('awaiting_approval');
     expect(run.steps[0]!.args).toMatchObject({ node: 'node-8' });
