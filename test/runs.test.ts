@@ -310,6 +310,61 @@ describe('large results', () => {
   });
 });
 
+describe('the outbox', () => {
+  it('a cancel whose copy to D1 and the audit log fails is answered, and its "cancelled by" reaches both once the copy works', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const id = await startRun(t.keys.sre, { runbook: 'wait-between' });
+    const stub = stubFor(t.id, id);
+    await driveUntil(t.id, t.keys.sre, id, ['running']);
+    await stub.settle();
+    // D1 and the audit log are unreachable from this object for now.
+    await runInDurableObject(stub, (instance: unknown) => {
+      const outbox = (instance as { outbox: { deliver: () => Promise<void> } }).outbox;
+      const original = outbox.deliver.bind(outbox);
+      outbox.deliver = () => Promise.reject(new Error('D1 is unavailable'));
+      (globalThis as { restoreOutbox?: () => void }).restoreOutbox = () => void (outbox.deliver = original);
+    });
+    const res = await api(`/runs/${id}/cancel`, { method: 'POST', key: t.keys.sre, json: {} });
+    expect(res.status).toBe(200);
+    expect((await json<{ status: string }>(res)).status).toBe('cancelled');
+    // Not copied yet: the D1 row still says running; an alarm is armed to try again.
+    expect((await env.DB.prepare('SELECT status FROM runs WHERE id = ?').bind(id).first<{ status: string }>())!.status).not.toBe('cancelled');
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    await runInDurableObject(stub, () => (globalThis as { restoreOutbox?: () => void }).restoreOutbox?.());
+    await runDurableObjectAlarm(stub);
+    await stub.settle();
+    expect((await env.DB.prepare('SELECT status FROM runs WHERE id = ?').bind(id).first<{ status: string }>())!.status).toBe('cancelled');
+    const audit = await json<{ items: { actor: { id: string }; data: { message?: string } }[] }>(api(`/audit?action=run.cancelled&resource_id=${id}`, { key: t.keys.admin }));
+    expect(audit.items.filter((e) => /^Cancelled by /.test(e.data.message ?? ''))).toHaveLength(1);
+  });
+});
+
+describe('poison pills', () => {
+  it('a run whose every tick fails ends failed with engine_error after five tries, instead of retrying for ever', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const id = await startRun(t.keys.sre, { runbook: 'wait-between' });
+    const stub = stubFor(t.id, id);
+    await driveUntil(t.id, t.keys.sre, id, ['running']);
+    // A state no tick can work with (as a bad deploy or a corrupted value would leave).
+    await editRun(stub, (run) => {
+      (run.spec.spec as { steps: unknown }).steps = null;
+      run.cursor = run.steps.findIndex((s) => s.status === 'pending');
+    });
+    let run = await getRun(t.keys.sre, id);
+    for (let i = 0; i < 8 && run.status !== 'failed'; i++) {
+      await runDurableObjectAlarm(stub);
+      await stub.settle();
+      run = await getRun(t.keys.sre, id);
+    }
+    expect(run.status).toBe('failed');
+    expect(run.reason).toMatch(/^engine_error: .* \(after 5 attempts\)$/);
+    // And then it rests: no alarm re-arms it.
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+  });
+});
+
 describe('D1 mirror after a restart', () => {
   it('a restarted run object resumes the copy to D1 from its outbox cursor (the approvals inbox reads them)', async () => {
     const t = await newTenant();
