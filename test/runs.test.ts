@@ -310,6 +310,21 @@ describe('large results', () => {
   });
 });
 
+describe('alarms', () => {
+  it('an alarm that ends waiting (a durable sleep) leaves the next one armed for the wake-up', async () => {
+    const t = await newTenant();
+    await createRunbook(t.keys.sre, WAITING);
+    const id = await startRun(t.keys.sre, { runbook: 'wait-between' });
+    const stub = stubFor(t.id, id);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await stub.settle();
+    expect(statusOf(await getRun(t.keys.sre, id))).toMatchObject({ cordon: 'succeeded', pause: 'running' });
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeGreaterThan(Date.now() + 9 * 60_000);
+  });
+});
+
 describe('the outbox', () => {
   it('a cancel whose copy to D1 and the audit log fails is answered, and its "cancelled by" reaches both once the copy works', async () => {
     const t = await newTenant();
