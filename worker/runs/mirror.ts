@@ -35,8 +35,11 @@ export function runRow(run: RunState, now = new Date().toISOString()) {
   };
 }
 
-/** Upserts the run and the given steps into D1, where lists and the approvals inbox read them. */
-export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Promise<void> {
+/**
+ * The upserts that copy the run and the given steps to D1, where lists and the approvals inbox
+ * read them (the outbox sends them with the ledger's rows in one batch).
+ */
+export function mirrorStatements(db: DB, run: RunState, steps: StepState[]) {
   const now = new Date().toISOString();
   const row0 = runRow(run, now);
   const statements = [
@@ -64,7 +67,8 @@ export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Prom
         tool: s.tool,
         status: s.status,
         args: s.args ?? null,
-        result: s.result ?? null,
+        // A large result is copied as its reference (size, digest, preview), as the run view shows it.
+        result: s.result ?? s.result_ref ?? null,
         error: s.error ?? null,
         decision: s.decision ?? null,
         approvals: s.approvals.length ? s.approvals : null,
@@ -92,6 +96,6 @@ export async function mirrorRun(db: DB, run: RunState, steps: StepState[]): Prom
           },
         });
     }),
-  ];
-  await db.batch(statements as [ (typeof statements)[number], ...(typeof statements)[number][] ]);
+  ] as const;
+  return statements;
 }

@@ -13,7 +13,7 @@ import type { Env } from '../env';
 import { recordFinalScore } from '../shadow/store';
 import { auditEntry } from './audit-entry';
 import type { LedgerRow } from './invoke';
-import { mirrorRun } from './mirror';
+import { mirrorStatements } from './mirror';
 import { recordRunSpan } from './run-trace';
 import { TERMINAL_RUN, runView, type RunEvent, type RunState } from './types';
 
@@ -78,8 +78,10 @@ export class Outbox {
       const all = this.cursors.mirror_all_upto > from;
       const events = all ? [] : await this.events(from, upto);
       const named = new Set(events.flatMap((e) => (e.step ? [e.step.id] : [])));
-      await mirrorRun(db, run, all ? run.steps : run.steps.filter((s) => named.has(s.id)));
-      await this.flushLedger(db);
+      // The run's rows and the ledger rows not yet copied, in one round trip to D1.
+      const ledger = await this.unmirroredLedger();
+      await db.batch([...mirrorStatements(db, run, all ? run.steps : run.steps.filter((s) => named.has(s.id))), ...ledger.rows.map((row) => db.insert(toolCalls).values(row).onConflictDoNothing())]);
+      for (let i = 0; i < ledger.marks.length; i += KEYS_PER_OP) await this.storage.delete(ledger.marks.slice(i, i + KEYS_PER_OP));
       this.cursors.mirrored_seq = all ? upto : (events.at(-1)?.seq ?? upto);
       await this.storage.put(OUTBOX_KEY, this.cursors);
     }
@@ -110,17 +112,14 @@ export class Outbox {
     return [...listed.values()];
   }
 
-  /** Copies the ledger rows not yet in D1 (inserts are idempotent, so a repeat after a crash is harmless). */
-  private async flushLedger(db: DB): Promise<void> {
+  /** The ledger rows not yet in D1, and their marks (inserts are idempotent, so a repeat after a crash is harmless). */
+  private async unmirroredLedger(): Promise<{ rows: LedgerRow[]; marks: string[] }> {
     const marks = [...(await this.storage.list({ prefix: UNMIRRORED_PREFIX })).keys()];
+    const rows: LedgerRow[] = [];
     for (let i = 0; i < marks.length; i += KEYS_PER_OP) {
       const chunk = marks.slice(i, i + KEYS_PER_OP);
-      const rows = [...(await this.storage.get<LedgerRow>(chunk.map((m) => `${LEDGER_PREFIX}${m.slice(UNMIRRORED_PREFIX.length)}`))).values()];
-      if (rows.length > 0) {
-        const inserts = rows.map((row) => db.insert(toolCalls).values(row).onConflictDoNothing());
-        await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-      }
-      await this.storage.delete(chunk);
+      rows.push(...(await this.storage.get<LedgerRow>(chunk.map((m) => `${LEDGER_PREFIX}${m.slice(UNMIRRORED_PREFIX.length)}`))).values());
     }
+    return { rows, marks };
   }
 }
