@@ -247,9 +247,11 @@ export class RunDO extends DurableObject<Env> {
     return this.lock.run(() => this.traced('run.start', init, {}, async (): Promise<StartOutcome> => {
       if (this.run) return { view: runView(this.run), created: false, sameRequest: this.run.request_hash === init.request_hash };
       const run = structuredClone(init);
+      // Only the run's row is copied to D1 now: its steps are copied as they change (and all of
+      // them when the plan changes them or the run ends); pending steps are read from the object.
       try {
         this.run = run;
-        await this.commit(run, [{ type: 'run.created', actor: { type: run.actor.type, id: run.actor.id }, message: `Run of ${run.runbook.name} v${run.runbook.version} (${run.mode})` }], { allSteps: true });
+        await this.commit(run, [{ type: 'run.created', actor: { type: run.actor.type, id: run.actor.id }, message: `Run of ${run.runbook.name} v${run.runbook.version} (${run.mode})` }]);
         // Armed with the state, before the copy to D1: a process killed after the D1 row is
         // written must not leave a run that nothing wakes (it would stay queued until read).
         await this.ctx.storage.setAlarm(Date.now());
