@@ -19,6 +19,8 @@ class FakeHost implements EngineHost {
   /** Answers instead of the simulation, by tool id (return undefined to simulate). */
   script: Record<string, (call: ToolCall) => ToolOutcome | Promise<ToolOutcome> | undefined> = {};
   run!: RunState;
+  /** Set by a test to play the run's lock around a call (see EngineHost.outside). */
+  outside?: EngineHost['outside'];
   private readonly simulated = new LedgerInvoker(undefined as unknown as DB, {
     record: async (row) => void this.ledger.set(row.idempotencyKey, row),
     recall: async (key) => this.ledger.get(key),
