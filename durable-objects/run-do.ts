@@ -4,15 +4,16 @@ import { makeDb } from '../worker/db/client';
 import type { Env } from '../worker/env';
 import { errorFields, log, registerSecrets } from '../worker/observability/log';
 import { runTraceContext, traceInvocation, type Attributes, type SpanContext } from '../worker/observability/tracing';
-import { limitCounts, reserveLimitSlot, tenantCostToday } from '../worker/policy/usage';
 import { admitRun, unadmitRun } from '../worker/runs/create';
 import { RunEngine, Superseded, type PendingEvent } from '../worker/runs/engine';
-import { loadRunHistory } from '../worker/runs/history';
 import { LedgerInvoker, type LedgerRow } from '../worker/runs/invoke';
 import { liveBackends } from '../worker/runs/live';
-import { EVENT_PREFIX, LEDGER_PREFIX, OUTBOX_KEY, Outbox, UNMIRRORED_PREFIX, eventKey, initialCursors, outboxRetryMs, type OutboxCursors } from '../worker/runs/outbox';
+import { answerWatcher, broadcast, closeWatcher, openLiveView } from '../worker/runs/live-view';
+import { FaultCounter, faultRetryMs } from '../worker/runs/faults';
+import { EVENT_PREFIX, LEDGER_PREFIX, OUTBOX_KEY, Outbox, UNMIRRORED_PREFIX, eventKey, initialCursors, type OutboxCursors } from '../worker/runs/outbox';
 import type { RpcResult, StartOutcome, StepResult } from '../worker/runs/client';
 import { RunLock } from '../worker/runs/run-lock';
+import { d1Governor, runHistory, sealEvents } from '../worker/runs/run-events';
 import { runAttributes } from '../worker/runs/run-trace';
 import { RunStore, putAll } from '../worker/runs/state-store';
 import { TERMINAL_RUN, runView, stepView, type Actor, type RunEvent, type RunState, type RunView, type StepView, type TraceRecord } from '../worker/runs/types';
@@ -20,16 +21,9 @@ import { TERMINAL_RUN, runView, stepView, type Actor, type RunEvent, type RunSta
 /** Agent calls, one key each: the run state stays small however many calls a run makes. */
 const TRACE_PREFIX = 'trace:';
 const traceKey = (seq: number) => `${TRACE_PREFIX}${String(seq).padStart(10, '0')}`;
-const FAULTS_KEY = 'faults';
-/** A run whose ticks fail this many times in a row ends `failed` with `engine_error: …`. */
-export const MAX_CONSECUTIVE_FAULTS = 5;
 /** A cancel or an approval waits at most this long for its copy to D1 and the audit log (the outbox retries the rest). */
 const ANSWER_DELIVERY_WAIT_MS = 2_000;
 
-interface Faults {
-  count: number;
-  last: string;
-}
 
 /**
  * One run: runtime glue around the engine (worker/runs/engine.ts). The state lives in this
@@ -44,29 +38,25 @@ export class RunDO extends DurableObject<Env> {
   private readonly store: RunStore;
   private outbox!: Outbox;
   private readonly lock = new RunLock();
+  private readonly faults: FaultCounter;
   private readonly invoker: LedgerInvoker;
   /** The agents' provider, built once per run object from the environment (LLM_PROVIDER …). */
   private provider: Provider | undefined;
   /** The run's trace, derived from its id: hashed once per object, not on every alarm. */
   private traceParent: SpanContext | undefined;
-  /** Bumped by each change a person makes (cancel, review): a call that returns after one is not applied. */
-  private fence = 0;
-  /** Aborts the call in flight (the engine makes one at a time). */
-  private inflight: AbortController | undefined;
   /** The work loop under way, if any (it may be waiting on a call outside the lock). */
   private loop: Promise<void> | undefined;
   /** Work was asked for while the loop was under way: it ticks once more before it ends. */
   private again = false;
   /** When the engine asked to be woken (undefined: it waits for a person, or the run is done). */
   private wakeAt: number | undefined;
-  private delivery: Promise<void> | undefined;
-  private deliveryFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     registerSecrets(env); // an object in a fresh isolate may log before any request registered them
     const db = makeDb(env.DB);
     this.store = new RunStore(ctx.storage);
+    this.faults = new FaultCounter(ctx.storage);
     this.invoker = new LedgerInvoker(
       db,
       {
@@ -103,70 +93,24 @@ export class RunDO extends DurableObject<Env> {
       now: () => Date.now(),
       invoker: this.invoker,
       commit: (events, opts) => this.commit(run, events, opts),
-      outside: (work) => this.outside(work),
+      outside: (work) => this.lock.fenced(work),
       loadResult: (ref) => this.invoker.resultOf(run.tenantId, ref.key),
       agents: {
         // A misconfiguration throws AgentError('config') each time (nothing is cached), and the
         // engine fails the run with it rather than planning with the stub.
         provider: () => (this.provider ??= createProvider(loadAgentConfig(this.env))),
-        history: () => loadRunHistory(db, run.tenantId, run.runbook.name, run.id),
+        history: runHistory(db, run),
       },
-      governor: {
-        tenantCostToday: () => tenantCostToday(db, run.tenantId, run.id, Date.now()),
-        limitCounts: (toolId) => limitCounts(db, run.tenantId, run.policy, toolId, Date.now()),
-        reserve: (stepId, toolId) => reserveLimitSlot(db, { tenantId: run.tenantId, runId: run.id, stepId, tool: toolId }, run.policy, Date.now()),
-      },
+      governor: d1Governor(db, run),
     });
-  }
-
-  /**
-   * Awaits a call without the run's lock (cancels and approvals go ahead meanwhile). A cancel
-   * aborts it through the signal; a call that returns after the run was changed is superseded.
-   */
-  private async outside<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const fence = this.fence;
-    const controller = new AbortController();
-    this.inflight = controller;
-    let value: T;
-    try {
-      value = await this.lock.outside(() => work(controller.signal));
-    } catch (err) {
-      if (this.fence !== fence) throw new Superseded();
-      throw err;
-    } finally {
-      if (this.inflight === controller) this.inflight = undefined;
-    }
-    if (this.fence !== fence) throw new Superseded();
-    return value;
-  }
-
-  /** A person changed the run: a call in flight is abandoned, and what it returns is not applied. */
-  private interrupt(): void {
-    this.fence++;
-    this.inflight?.abort();
   }
 
   private async commit(run: RunState, pending: PendingEvent[], opts: { allSteps?: boolean } = {}): Promise<void> {
-    const ts = new Date().toISOString();
-    const summary = { status: run.status, ended_at: run.ended_at, cost_usd: run.cost_usd, tokens: run.tokens, reason: run.reason };
+    // Numbered first, so the header written with them carries their last seq.
+    const { events, traces } = sealEvents(run, pending);
     const entries = this.store.entries(run);
-    const events: RunEvent[] = pending.map((e) => {
-      const step = e.step ? run.steps.find((s) => s.id === e.step) : undefined;
-      // The trace is written with the state that was charged for it: never one without the other.
-      if (e.trace) entries[traceKey(e.trace.seq)] = e.trace;
-      return {
-        seq: ++run.seq,
-        ts,
-        type: e.type,
-        ...(e.message ? { message: e.message } : {}),
-        ...(e.actor ? { actor: e.actor } : {}),
-        run: summary,
-        ...(step ? { step: stepView(step) } : {}),
-        ...(e.trace ? { trace: e.trace } : {}),
-        ...(e.hallucination ? { hallucination: e.hallucination } : {}),
-      };
-    });
-    (entries.run as { seq: number }).seq = run.seq;
+    // A trace is written with the state that was charged for it: never one without the other.
+    for (const t of traces) entries[traceKey(t.seq)] = t;
     for (const ev of events) entries[eventKey(ev.seq)] = ev;
     // The step list changed (planning) or the run ended: the D1 copy refreshes every step.
     if (opts.allSteps) {
@@ -175,39 +119,12 @@ export class RunDO extends DurableObject<Env> {
     }
     await putAll(this.ctx.storage, entries);
     this.store.saved(entries);
-    this.broadcast(events);
+    broadcast(this.ctx, events);
   }
 
-  private broadcast(events: RunEvent[]): void {
-    const sockets = this.ctx.getWebSockets();
-    if (sockets.length === 0) return;
-    for (const ev of events) {
-      const msg = JSON.stringify({ type: 'event', seq: ev.seq, event: ev });
-      for (const ws of sockets) {
-        try {
-          ws.send(msg);
-        } catch {
-          // A socket that went away is cleaned up by webSocketClose.
-        }
-      }
-    }
-  }
-
-  /** Copies what was persisted to D1 and the audit log (one delivery at a time; a failure is retried by the alarm). */
+  /** Copies what was persisted to D1 and the audit log (outbox.ts; a failure is retried by the alarm). */
   private deliver(): Promise<void> {
-    const run = this.run;
-    if (!run) return Promise.resolve();
-    this.delivery ??= (async () => {
-      try {
-        // Events committed while a delivery is under way are delivered by the same one.
-        do await this.outbox.deliver(run, (p) => this.ctx.waitUntil(p));
-        while (!this.outbox.done(run.seq));
-        this.deliveryFailures = 0;
-      } finally {
-        this.delivery = undefined;
-      }
-    })();
-    return this.delivery;
+    return this.run ? this.outbox.drain(this.run, (p) => this.ctx.waitUntil(p)) : Promise.resolve();
   }
 
   /** A delivery whose failure only arms a retry (the caller has nothing to undo). */
@@ -215,8 +132,7 @@ export class RunDO extends DurableObject<Env> {
     try {
       await this.deliver();
     } catch (err) {
-      this.deliveryFailures++;
-      log.warn('run outbox delivery failed; retrying', { run_id: this.run?.id, failures: this.deliveryFailures, error: errorFields(err) });
+      log.warn('run outbox delivery failed; retrying', { run_id: this.run?.id, failures: this.outbox.failures, error: errorFields(err) });
     }
     await this.arm();
   }
@@ -230,7 +146,7 @@ export class RunDO extends DurableObject<Env> {
     const run = this.run;
     if (!run) return;
     const live = !TERMINAL_RUN.has(run.status) ? this.wakeAt : undefined;
-    const retry = this.outbox.done(run.seq) ? undefined : Date.now() + outboxRetryMs(Math.max(1, this.deliveryFailures));
+    const retry = this.outbox.retryAt(run.seq, Date.now());
     const wanted = [live, retry].filter((t): t is number => t !== undefined);
     if (wanted.length === 0) return;
     const at = Math.min(...wanted);
@@ -312,7 +228,7 @@ export class RunDO extends DurableObject<Env> {
         if (run.admission_pending) await admitRun(makeDb(this.env.DB), run);
         this.wakeAt = await this.engine(run).tick();
         run.next_wake_at = this.wakeAt !== undefined ? new Date(this.wakeAt).toISOString() : undefined;
-        if ((await this.ctx.storage.get<Faults>(FAULTS_KEY))?.count) await this.ctx.storage.delete(FAULTS_KEY);
+        await this.faults.succeeded();
         return;
       } catch (err) {
         // A person changed the run while a call was in flight: go on from the changed state.
@@ -331,17 +247,17 @@ export class RunDO extends DurableObject<Env> {
   private async fault(err: unknown): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     log.error('run tick failed', { run_id: this.run?.id, error: errorFields(err) });
-    const faults: Faults = { count: ((await this.ctx.storage.get<Faults>(FAULTS_KEY))?.count ?? 0) + 1, last: message };
-    await this.ctx.storage.put(FAULTS_KEY, faults);
+    const count = await this.faults.failed(message);
     await this.load();
     const run = this.run;
     if (!run || TERMINAL_RUN.has(run.status)) return;
-    if (faults.count < MAX_CONSECUTIVE_FAULTS) {
-      this.wakeAt = Date.now() + outboxRetryMs(faults.count);
+    const retryMs = faultRetryMs(count);
+    if (retryMs !== undefined) {
+      this.wakeAt = Date.now() + retryMs;
       return;
     }
     try {
-      await this.engine(run).finish('failed', `engine_error: ${message.slice(0, 500)} (after ${faults.count} attempts)`, [], { type: 'system', id: 'run-engine' });
+      await this.engine(run).finish('failed', `engine_error: ${message.slice(0, 500)} (after ${count} attempts)`, [], { type: 'system', id: 'run-engine' });
       this.wakeAt = undefined;
     } catch (again) {
       // Even ending the run fails: memory is reloaded, and the watchdog gives it another turn later.
@@ -398,7 +314,7 @@ export class RunDO extends DurableObject<Env> {
     const result = await this.lock.run(() => this.traced(name, this.run, attrs, async (): Promise<RpcResult<T>> => {
       const run = this.run;
       if (!run) return { ok: false, code: 'not_found', message: 'Run not found' };
-      this.interrupt();
+      this.lock.interrupt();
       try {
         const out = await fn(run);
         // The engine looks at the changed run at once (an approved step starts, a cancel compensates).
@@ -448,43 +364,16 @@ export class RunDO extends DurableObject<Env> {
     });
   }
 
-  /** The live view: a hibernatable WebSocket that gets a snapshot (or the events after `?after=N`). */
-  override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('Expected a WebSocket upgrade', { status: 426 });
-    const run = this.run;
-    if (!run) return new Response('Run not found', { status: 404 });
-    const afterParam = new URL(request.url).searchParams.get('after');
-    const after = afterParam !== null && /^\d+$/.test(afterParam) ? Number(afterParam) : undefined;
-    const messages: string[] = [];
-    if (after === undefined || after > run.seq) {
-      messages.push(JSON.stringify({ type: 'snapshot', seq: run.seq, run: runView(run) }));
-    } else {
-      for (let from = after; ; ) {
-        const missed = await this.events(from, 500);
-        for (const ev of missed) messages.push(JSON.stringify({ type: 'event', seq: ev.seq, event: ev }));
-        if (missed.length < 500) break;
-        from = missed[missed.length - 1]!.seq;
-      }
-    }
-    // Accept only after the last read: from here on every commit is broadcast to this socket, and
-    // none can slip in between, so the client sees each event exactly once.
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    for (const m of messages) server.send(m);
-    return new Response(null, { status: 101, webSocket: client });
+  /** The live view (live-view.ts). */
+  override fetch(request: Request): Promise<Response> {
+    return openLiveView(this.ctx, request, this.run, (after, limit) => this.events(after, limit));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    // Clients only listen; a ping gets a pong so proxies keep the connection open.
-    if (message === 'ping') ws.send('pong');
+    answerWatcher(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, 'closing');
-    } catch {
-      // Already closed.
-    }
+    closeWatcher(ws, code);
   }
 }

@@ -1,10 +1,10 @@
 import { evalCondition } from '../cel';
 import { withSpan } from '../observability/tracing';
-import { budgetReason, type Usage } from '../policy/decide';
 import type { Reservation } from '../policy/usage';
 import type { RunbookStep } from '../runbooks/types';
 import { RunAgents, type AgentEvent, type AgentsHost } from './agents';
 import type { Reviewer, ReviewRefusal } from './approval-rules';
+import { recordAgents, stopForBudget, usage } from './budget';
 import { stepsToCompensate } from './compensation';
 import { cancelRun, retryCompensation, reviewStep } from './interventions';
 import type { ToolCall, ToolInvoker, ToolOutcome } from './invoke';
@@ -49,8 +49,6 @@ export interface Governor {
   reserve(stepId: string, toolId: string): Promise<Reservation>;
 }
 
-/** The tenant's spend is read at most this often per run object (it moves slowly; each read is a query). */
-const TENANT_COST_TTL_MS = 5_000;
 
 export interface PendingEvent extends AgentEvent {
   actor?: { type: string; id: string };
@@ -67,13 +65,7 @@ const SLICE_MS = 1_000;
  */
 export const MAX_CALL_MS = 10 * 60_000;
 
-/** The run was changed (cancelled) while a call was in flight: what the call returned is not applied. */
-export class Superseded extends Error {
-  constructor() {
-    super('The run changed while a call was in flight');
-    this.name = 'Superseded';
-  }
-}
+export { Superseded } from './run-lock';
 
 /** The actor of the engine's own transitions in events and the audit log. */
 export type EventActor = PendingEvent['actor'];
@@ -84,7 +76,8 @@ export type EventActor = PendingEvent['actor'];
  * `runId:stepId:attempt`, so a crash at any point resumes without acting twice.
  */
 export class RunEngine {
-  private tenantCost: { at: number; value: number } | undefined;
+  /** The tenant's spend as last read (budget.ts). */
+  tenantCost: { at: number; value: number } | undefined;
   readonly agents: RunAgents;
   /** Large results this engine has read or produced, by step id. */
   private readonly results = new Map<string, unknown>();
@@ -131,7 +124,7 @@ export class RunEngine {
       }
       if (this.host.now() >= sliceEnd) return this.host.now();
       if (run.status === 'queued' && run.refused && run.steps[0]) {
-        await this.stopForBudget(run.steps[0], run.refused.replace(/^budget_exceeded: /, ''));
+        await stopForBudget(this, run.steps[0], run.refused.replace(/^budget_exceeded: /, ''));
         continue;
       }
       if (run.status === 'queued') {
@@ -179,21 +172,6 @@ export class RunEngine {
     const active = run.steps.filter((s) => s.status !== 'skipped').map((s) => (s.plan?.added ? `${s.id} (added)` : s.id));
     // Added steps are new rows in D1 and the others moved; the stub's plan changes neither.
     await this.host.commit([...planned.events, { type: 'run.started', message: `Plan: ${active.join(' → ')}` }], { allSteps: ids() !== before });
-  }
-
-  /**
-   * Commits what an agent call recorded (its trace, charged to the run) before the answer is
-   * acted on, then checks the per-run budget the charge counts against. Returns true when the
-   * budget stopped the run.
-   */
-  async recordAgents(step: StepState, events: PendingEvent[]): Promise<boolean> {
-    if (events.length === 0) return false;
-    await this.host.commit(events);
-    if (!events.some((e) => e.trace)) return false;
-    const budget = budgetReason(this.run.policy, await this.usage());
-    if (!budget) return false;
-    await this.stopForBudget(step, budget.message);
-    return true;
   }
 
   /**
@@ -282,46 +260,8 @@ export class RunEngine {
     });
   }
 
-  /** The counters budgets are checked against: the run's own, and the tenant's when a governor is given. */
-  async usage(): Promise<Usage> {
-    const run = this.run;
-    const now = this.host.now();
-    const usage: Usage = {
-      run: {
-        steps_started: run.steps.filter((s) => s.attempts > 0).length,
-        elapsed_ms: run.started_at ? now - Date.parse(run.started_at) : 0,
-        tokens: run.tokens,
-        cost_usd: run.cost_usd,
-      },
-    };
-    const governor = this.host.governor;
-    if (governor && run.policy.spec.budgets.per_tenant.max_cost_usd_per_day !== undefined) {
-      if (!this.tenantCost || now - this.tenantCost.at > TENANT_COST_TTL_MS) {
-        this.tenantCost = { at: now, value: await governor.tenantCostToday() };
-      }
-      usage.tenant = { cost_usd_today: this.tenantCost.value + run.cost_usd };
-    }
-    return usage;
-  }
-
   key(step: StepState): string {
     return `${this.run.id}:${step.id}:${step.attempts}`;
-  }
-
-  /** A budget stops the run cleanly: this and the later steps are skipped, then `on_failure` applies. */
-  async stopForBudget(step: StepState, why: string): Promise<void> {
-    const spec = this.specOf(step);
-    this.run.reason = `budget_exceeded: ${why}`;
-    this.skipRemaining(step.idx);
-    const events: PendingEvent[] = [{ type: 'run.budget_exceeded', step: step.id, message: `Budget exceeded before step ${step.id}: ${why}` }];
-    if (spec.on_failure === 'compensate') this.queueCompensation();
-    if (this.run.compensate.length > 0) {
-      this.run.outcome = 'failed';
-      events.push({ type: 'run.compensating', message: `Compensating ${this.run.compensate.join(', ')}` });
-      await this.host.commit(events);
-      return;
-    }
-    await this.finish('failed', this.run.reason, events);
   }
 
   /** Keeps a result on the step: inline when small, else a reference to the call's ledger row. */

@@ -53,11 +53,38 @@ export function initialCursors(run: Pick<RunState, 'seq'> & { audited_seq?: numb
 }
 
 export class Outbox {
+  private inFlight: Promise<void> | undefined;
+  /** Deliveries that failed in a row (the retry's backoff). */
+  failures = 0;
+
   constructor(
     private readonly env: Env,
     private readonly storage: DurableObjectStorage,
     readonly cursors: OutboxCursors,
   ) {}
+
+  /** Delivers until every destination has the run's last event; one delivery at a time, joined by later callers. */
+  drain(run: RunState, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+    this.inFlight ??= (async () => {
+      try {
+        // Events committed while a delivery is under way are delivered by the same one.
+        do await this.deliver(run, waitUntil);
+        while (!this.done(run.seq));
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        throw err;
+      } finally {
+        this.inFlight = undefined;
+      }
+    })();
+    return this.inFlight;
+  }
+
+  /** When a failed delivery is tried again, or undefined when there is nothing left to deliver. */
+  retryAt(seq: number, now: number): number | undefined {
+    return this.done(seq) ? undefined : now + outboxRetryMs(Math.max(1, this.failures));
+  }
 
   /** Whether every event has reached every destination. */
   done(seq: number): boolean {

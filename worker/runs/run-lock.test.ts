@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunLock } from './run-lock';
+import { RunLock, Superseded } from './run-lock';
 
 describe('RunLock', () => {
   it('serialises holders in arrival order', async () => {
@@ -43,5 +43,21 @@ describe('RunLock', () => {
     const lock = new RunLock();
     await expect(lock.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(lock.run(async () => 1)).resolves.toBe(1);
+  });
+
+  it('an interruption aborts the fenced call and supersedes what it returns', async () => {
+    const lock = new RunLock();
+    let seen: AbortSignal | undefined;
+    const holder = lock.run(() => lock.fenced(async (signal) => {
+      seen = signal;
+      await new Promise((r) => setTimeout(r, 5));
+      return 1;
+    }));
+    await new Promise((r) => setTimeout(r, 0));
+    await lock.run(async () => lock.interrupt());
+    await expect(holder).rejects.toBeInstanceOf(Superseded);
+    expect(seen?.aborted).toBe(true);
+    // An uninterrupted call returns its value.
+    await expect(lock.run(() => lock.fenced(async () => 2))).resolves.toBe(2);
   });
 });

@@ -8,6 +8,10 @@
 export class RunLock {
   private tail: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
+  /** Bumped by each change a person makes (cancel, review): a call that returns after one is not applied. */
+  private fence = 0;
+  /** Aborts the call in flight (the engine makes one at a time). */
+  private inflight: AbortController | undefined;
 
   /** Runs `fn` holding the lock. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
@@ -29,6 +33,33 @@ export class RunLock {
     }
   }
 
+  /**
+   * Inside `run`: awaits a call without the lock, fenced. `interrupt()` meanwhile aborts it through
+   * its signal, and a call that returns after an interruption throws `Superseded` (not applied).
+   */
+  async fenced<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const fence = this.fence;
+    const controller = new AbortController();
+    this.inflight = controller;
+    let value: T;
+    try {
+      value = await this.outside(() => work(controller.signal));
+    } catch (err) {
+      if (this.fence !== fence) throw new Superseded();
+      throw err;
+    } finally {
+      if (this.inflight === controller) this.inflight = undefined;
+    }
+    if (this.fence !== fence) throw new Superseded();
+    return value;
+  }
+
+  /** A person changed the run: the call in flight is abandoned, and what it returns is not applied. */
+  interrupt(): void {
+    this.fence++;
+    this.inflight?.abort();
+  }
+
   private async acquire(): Promise<void> {
     const previous = this.tail;
     let release!: () => void;
@@ -41,5 +72,13 @@ export class RunLock {
     const release = this.release;
     this.release = undefined;
     release?.();
+  }
+}
+
+/** The run was changed (cancelled) while a call was in flight: what the call returned is not applied. */
+export class Superseded extends Error {
+  constructor() {
+    super('The run changed while a call was in flight');
+    this.name = 'Superseded';
   }
 }

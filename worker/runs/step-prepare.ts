@@ -10,6 +10,7 @@ import { budgetReason, decide, type Reason } from '../policy/decide';
 import { getTool } from '../tools/catalog';
 import type { ToolDef } from '../tools/types';
 import { approvalsFor, approvalsNeeded } from './approval-rules';
+import { recordAgents, stopForBudget, usage as usageOf } from './budget';
 import type { PendingEvent, RunEngine, Wake } from './engine';
 import { attemptStep } from './step-attempt';
 import type { StepState } from './types';
@@ -17,10 +18,10 @@ import type { StepState } from './types';
 /** Evaluates `if`, resolves arguments and asks the policy; then waits, refuses or starts. */
 export async function prepareStep(e: RunEngine, step: StepState): Promise<Wake | 'continue'> {
   const spec = e.specOf(step);
-  const usage = await e.usage();
+  const usage = await usageOf(e);
   const budget = budgetReason(e.run.policy, usage);
   if (budget) {
-    await e.stopForBudget(step, budget.message);
+    await stopForBudget(e, step, budget.message);
     return 'continue';
   }
   const tool = getTool(step.tool);
@@ -43,7 +44,7 @@ export async function prepareStep(e: RunEngine, step: StepState): Promise<Wake |
     }
   }
   const resolved = await e.agents.args(step, spec, vars);
-  if (await e.recordAgents(step, resolved.events)) return 'continue';
+  if (await recordAgents(e, step, resolved.events)) return 'continue';
   if (!resolved.ok) {
     await e.failStep(step, resolved.error, 'failed');
     return 'continue';
@@ -63,7 +64,7 @@ export async function prepareStep(e: RunEngine, step: StepState): Promise<Wake |
   });
   const reviewed = await e.agents.review(step, decision, vars.steps);
   step.decision = reviewed.decision;
-  if (await e.recordAgents(step, reviewed.events)) return 'continue';
+  if (await recordAgents(e, step, reviewed.events)) return 'continue';
   const effect = step.decision.effect;
 
   if (e.run.mode !== 'execute') return simulateStep(e, step, tool);
