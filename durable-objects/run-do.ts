@@ -171,7 +171,8 @@ export class RunDO extends DurableObject<Env> {
         // Armed with the state, before the copy to D1: a process killed after the D1 row is
         // written must not leave a run that nothing wakes (it would stay queued until read).
         await this.ctx.storage.setAlarm(Date.now());
-        await admitRun(makeDb(this.env.DB), run);
+        // The runs-per-hour slot is the run's row as it is now: then only the audit log is left.
+        if (await admitRun(makeDb(this.env.DB), run)) this.outbox.mirrored(run.seq);
         await this.deliver();
       } catch (err) {
         // Nothing half-written: without its D1 row nobody could see or resume this run, and a row

@@ -89,12 +89,3 @@ export function signingKeyOf(env: SecretsEnv, row: ClusterRow): Promise<string> 
   return decryptSecret(env, row.tenantId, row.signingKeyEnc);
 }
 
-/** Whether the tenant registered any cluster: its runs in execute mode then need the live path. */
-export async function tenantHasClusters(db: DB, tenantId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ name: clusters.name })
-    .from(clusters)
-    .where(and(eq(clusters.tenantId, tenantId), isNull(clusters.revokedAt)))
-    .limit(1);
-  return Boolean(row);
-}

@@ -5,14 +5,12 @@ import { ApiError } from '../lib/errors';
 import { resolveInputs } from '../runbooks';
 import { activePolicy } from '../store/policies';
 import { RUNS_PER_HOUR_PREFIX, reserveRunSlot } from '../policy/usage';
-import { runs, shadowExpectations } from '../db/schema';
-import { and, eq } from 'drizzle-orm';
+import { clusters, integrations, runs, shadowExpectations, tenants } from '../db/schema';
+import { and, eq, exists, isNull, sql } from 'drizzle-orm';
 import { runClient } from './client';
 import { runExists, runRow } from './mirror';
 import { shadowHook } from '../shadow/hook';
-import { tenantHasLive } from '../store/integrations';
-import { tenantHasClusters } from '../clusters/store';
-import { findRunbook, getRunbook } from '../store/runbooks';
+import { currentRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
 import type { Runbook } from '../runbooks/types';
 import { roleOf } from '../policy/schema';
@@ -36,9 +34,8 @@ export { runStub } from './client';
  * its Durable Object. Nothing is written unless the request is valid.
  */
 export async function createRun(env: Env, db: DB, principal: Principal, req: CreateRunRequest, idempotencyKey?: string): Promise<Started> {
-  const found = await findRunbook(db, principal.tenantId, req.runbook);
-  if (!found || found.archivedAt) throw ApiError.validation([{ path: 'runbook', message: found ? `runbook "${req.runbook}" is archived` : `no runbook "${req.runbook}"` }]);
-  const runbook = await getRunbook(db, principal.tenantId, found.id);
+  const runbook = await currentRunbook(db, principal.tenantId, req.runbook);
+  if (!runbook || runbook.archivedAt) throw ApiError.validation([{ path: 'runbook', message: runbook ? `runbook "${req.runbook}" is archived` : `no runbook "${req.runbook}"` }]);
   const inputs = resolveInputs(runbook.spec, req.inputs ?? {});
   if (!inputs.ok) throw ApiError.validation(inputs.errors.map((e) => ({ ...e, path: `inputs.${e.path}`.replace(/^inputs\.inputs\./, 'inputs.') })));
   // Shadow runs: the expectation is checked (400 naming the field) and stored before the run starts.
@@ -116,7 +113,7 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     // Live when the tenant set an integration to live mode; each call still runs simulated where its
     // own integration is not live (the step records which one it was).
     integrationMode:
-      req.mode === 'execute' && ((await tenantHasLive(db, principal.tenantId)) || (await tenantHasClusters(db, principal.tenantId))) ? 'live' : 'simulated',
+      req.mode === 'execute' && (await tenantHasLiveTargets(db, principal.tenantId)) ? 'live' : 'simulated',
     created_at: new Date().toISOString(),
     cost_usd: 0,
     tokens: 0,
@@ -139,6 +136,17 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
   const outcome = await runClient(env, principal.tenantId, id).start(init);
   if (!outcome.sameRequest) throw idempotencyConflict();
   return { run: outcome.view, replayed: !outcome.created };
+}
+
+/** Whether the tenant set an integration live or registered a cluster (not revoked): one query. */
+async function tenantHasLiveTargets(db: DB, tenantId: string): Promise<boolean> {
+  const liveIntegration = db.select({ one: sql`1` }).from(integrations).where(and(eq(integrations.tenantId, tenantId), eq(integrations.mode, 'live')));
+  const cluster = db.select({ one: sql`1` }).from(clusters).where(and(eq(clusters.tenantId, tenantId), isNull(clusters.revokedAt)));
+  const [row] = await db
+    .select({ live: sql<number>`(${exists(liveIntegration)} or ${exists(cluster)})` })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
+  return Boolean(row?.live);
 }
 
 export function idempotencyConflict(): ApiError {
@@ -171,19 +179,22 @@ export function idempotencyKeyOf(header: string | undefined): string | undefined
  * The run's object calls this after its state and first alarm are committed, never before: a
  * process killed in between then leaves a run that resumes and is admitted, not a D1 row that no
  * object holds (listed as queued forever, found by nobody).
+ * True when the run's row is in D1 (its slot is that row); false when it is still to be copied.
  */
-export async function admitRun(db: DB, run: RunState): Promise<void> {
+export async function admitRun(db: DB, run: RunState): Promise<boolean> {
   const maxPerHour = run.policy.spec.budgets.per_tenant.max_runs_per_hour;
+  let rowWritten = false;
   if (maxPerHour !== undefined && !run.refused) {
     const reserved = await reserveRunSlot(db, runRow(run), maxPerHour, Date.now());
     // Resumed after a crash that came after the slot was taken: the row is this run's own.
-    const taken = !reserved && (await runExists(db, run.tenantId, run.id));
-    if (!reserved && !taken) {
+    rowWritten = reserved || (await runExists(db, run.tenantId, run.id));
+    if (!rowWritten) {
       run.refused = `${RUNS_PER_HOUR_PREFIX} ${maxPerHour} reached`;
       run.reason = run.refused;
     }
   }
   delete run.admission_pending;
+  return rowWritten;
 }
 
 /** Undoes admitRun for a run its object could not take: the row (and its runs-per-hour slot) goes. */

@@ -86,6 +86,11 @@ export class Outbox {
     return this.done(seq) ? undefined : now + outboxRetryMs(Math.max(1, this.failures));
   }
 
+  /** D1 has the run as it is at `seq` (its row was written with the run's runs-per-hour slot). */
+  mirrored(seq: number): void {
+    this.cursors.mirrored_seq = Math.max(this.cursors.mirrored_seq, seq);
+  }
+
   /** Whether every event has reached every destination. */
   done(seq: number): boolean {
     return this.cursors.mirrored_seq >= seq && this.cursors.audited_seq >= seq;

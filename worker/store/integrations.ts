@@ -174,12 +174,3 @@ function secretStrings(credentials: unknown): string[] {
   return out;
 }
 
-/** Whether the tenant has anything live: runs then start in live integration mode. */
-export async function tenantHasLive(db: DB, tenantId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ vendor: integrations.vendor })
-    .from(integrations)
-    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.mode, 'live')))
-    .limit(1);
-  return Boolean(row);
-}

@@ -35,6 +35,20 @@ export async function findRunbook(db: DB, tenantId: string, idOrName: string) {
   return row;
 }
 
+/**
+ * What a run starts from: a tenant's runbook (by id or name) with its current version's spec, in
+ * one query (the listing row joined to that version only; the YAML and older versions stay in D1).
+ */
+export async function currentRunbook(db: DB, tenantId: string, idOrName: string) {
+  const [row] = await db
+    .select({ id: runbooks.id, name: runbooks.name, version: runbooks.version, archivedAt: runbooks.archivedAt, spec: runbookVersions.spec })
+    .from(runbooks)
+    .innerJoin(runbookVersions, and(eq(runbookVersions.runbookId, runbooks.id), eq(runbookVersions.tenantId, runbooks.tenantId), eq(runbookVersions.version, runbooks.version)))
+    .where(and(eq(runbooks.tenantId, tenantId), or(eq(runbooks.id, idOrName), eq(runbooks.name, idOrName))))
+    .limit(1);
+  return row && { ...row, spec: row.spec as Runbook };
+}
+
 export async function createRunbook(db: DB, tenantId: string, yaml: string, actorId: string) {
   const spec = validateRunbook(yaml);
   const existing = await findRunbook(db, tenantId, spec.metadata.name);
