@@ -13,11 +13,11 @@ export function offlineVerifyRows(a) {
   return a ? [['Audit verify, offline (npm run audit:verify)', `${a.entries_per_s.toLocaleString('en-US')} entries/s  (${a.entries} entries: HMAC chain, Merkle tree, Ed25519 checkpoints)`, `≥ ${a.goal.min_entries_per_s.toLocaleString('en-US')}/s: ${met(a.goal.met)}`]] : [];
 }
 
-function throughputRow(c) {
+function throughputRow(c, runsGoal) {
   return [
     `Throughput, ${c.runs} concurrent runs × ${c.steps_per_run} steps`,
     `${c.runs_per_s} runs/s, ${c.steps_per_s} steps/s  (${(c.wall_clock_ms / 1000).toFixed(1)} s; POSTs ${c.post_concurrency} at a time, up to ${c.peak_runs_in_flight} runs in flight; run p50 ${c.run_duration_ms.p50} ms)`,
-    `all succeeded: ${c.succeeded === c.runs ? 'met' : `NOT met (${c.succeeded}/${c.runs})`}`,
+    `all succeeded: ${c.succeeded === c.runs ? 'met' : `NOT met (${c.succeeded}/${c.runs})`}${runsGoal ? `; ${runsGoal.goal} runs/s: ${met(runsGoal.met)}` : ''}`,
   ];
 }
 
@@ -51,12 +51,13 @@ export function tableRows(r) {
     [`Per-step mean, (ended − started) / ${s.steps_per_run}`, `${s.mean_per_step_from_run_ms.mean} ms  (prepare p50 ${s.breakdown_ms.prepare_and_commit_started.p50} ms, call + commit p50 ${s.breakdown_ms.ledger_call_and_commit_succeeded.p50} ms)`],
     [`Whole ${s.steps_per_run}-step run, created → ended`, `p50 ${s.run_duration_ms.p50} ms, p99 ${s.run_duration_ms.p99} ms  (incl. D1 mirror and audit append)`],
     null,
-    ...r.throughput.map(throughputRow),
+    ...r.throughput.map((c, i) => throughputRow(c, i === r.throughput.length - 1 ? r.goals?.runs_per_s_500_concurrent : undefined)),
     null,
     ...apiRows(r.api_latency),
     null,
     ...decideRows(r.policy_decision),
     null,
+    r.audit.writer ? ['Audit append, the writer alone (500 runs\' events at once)', `${r.audit.writer.median_entries_per_s} entries/s committed, median of ${r.audit.writer.rounds.join(' / ')}  (${r.audit.writer.entries_per_round} entries a round, ${r.audit.writer.batches.join(' + ')} per run; in D1 and verified: ${r.audit.writer.median_to_d1_verified_per_s}/s)`, `≥ ${r.audit.writer.goal.min_entries_per_s}/s: ${met(r.audit.writer.goal.met)}`] : undefined,
     app ? ['Audit append (run events, single writer)', `${app.entries_per_s} entries/s  (${app.entries} entries in ${(app.window_ms / 1000).toFixed(1)} s under ${r.throughput.at(-1).runs} concurrent runs${app.caught_up ? '' : '; did NOT catch up'}; lag after last run ${app.lag_after_last_run_ended_ms} ms)`] : undefined,
     ['Audit verify, online (GET /audit/verify)', `${on.entries_per_s} entries/s  (${on.entries} entries, p50 ${on.call_ms.p50} ms per call${on.ok ? '' : `; NOT ok: ${on.reason}`})`],
     ...offlineVerifyRows(r.audit.verify_offline),
