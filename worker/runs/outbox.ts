@@ -104,21 +104,30 @@ export class Outbox {
   async deliver(run: RunState, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
     const db = makeDb(this.env.DB);
     const upto = run.seq;
+    // The events both destinations still need, read once for the two (a page at a time).
+    let page: RunEvent[] = [];
+    const eventsAfter = async (after: number): Promise<RunEvent[]> => {
+      if (page.length === 0 || page[0]!.seq > after + 1 || page.at(-1)!.seq <= after) page = await this.events(after, upto);
+      return page.filter((e) => e.seq > after);
+    };
     while (this.cursors.mirrored_seq < upto) {
       const from = this.cursors.mirrored_seq;
       // The state in memory is as new as the last event: a copy of every step covers them all.
       const all = this.cursors.mirror_all_upto > from;
-      const events = all ? [] : await this.events(from, upto);
+      const events = all ? [] : await eventsAfter(from);
       const named = new Set(events.flatMap((e) => (e.step ? [e.step.id] : [])));
       // The run's rows and the ledger rows not yet copied, in one round trip to D1.
       const ledger = await this.unmirroredLedger();
       await db.batch([...mirrorStatements(db, run, all ? run.steps : run.steps.filter((s) => named.has(s.id))), ...ledger.rows.map((row) => db.insert(toolCalls).values(row).onConflictDoNothing())]);
-      for (let i = 0; i < ledger.marks.length; i += KEYS_PER_OP) await this.storage.delete(ledger.marks.slice(i, i + KEYS_PER_OP));
       this.cursors.mirrored_seq = all ? upto : (events.at(-1)?.seq ?? upto);
-      await this.storage.put(OUTBOX_KEY, this.cursors);
+      // Not awaited one by one: the marks' deletion and the cursor are written together.
+      const writes = [];
+      for (let i = 0; i < ledger.marks.length; i += KEYS_PER_OP) writes.push(this.storage.delete(ledger.marks.slice(i, i + KEYS_PER_OP)));
+      writes.push(this.storage.put(OUTBOX_KEY, this.cursors));
+      await Promise.all(writes);
     }
     while (this.cursors.audited_seq < upto) {
-      const events = await this.events(this.cursors.audited_seq, upto);
+      const events = await eventsAfter(this.cursors.audited_seq);
       if (events.length === 0) break;
       const entries: AuditInput[] = events.map((ev) => auditEntry(run.id, ev));
       await this.env.AUDIT.get(this.env.AUDIT.idFromName(run.tenantId)).append(run.tenantId, entries);
