@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, isK8sAction, relayMessage, signCancel, signRequest } from '../k8s-relay/src/protocol';
-import type { CancelMessage, RelayMessage, ResponseMessage } from '../k8s-relay/src/protocol';
+import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, isK8sAction, relayMessage, signCancel, signRequest } from '../k8s-relay/contract/protocol';
+import type { CancelMessage, RelayMessage, ResponseMessage } from '../k8s-relay/contract/protocol';
 import { getCluster, signingKeyOf, type ClusterRow } from '../worker/clusters/store';
 import { EMPTY_META, RecentKeys, expired, failure, outcomeOf, statusOf, type PendingRequest, type RelayMeta, type SettledRequest, type SocketInfo } from '../worker/clusters/relay-state';
 import { CONNECT_HEADERS, type CallOutcome, type ClusterCall, type RelayStatus } from '../worker/clusters/types';

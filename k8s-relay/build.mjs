@@ -1,5 +1,5 @@
-// Bundles the relay into dist/main.js. The relay's own sources and the catalog's k8s tool
-// definitions it imports from ../worker/tools are bundled (so the relay validates with exactly
+// Bundles the relay into dist/main.js: its own sources and the contract it shares with the
+// platform (contract/: the protocol and the k8s tool schemas, so the relay validates with exactly
 // the schemas the platform publishes); npm packages stay external and come from node_modules.
 import { build } from 'esbuild';
 

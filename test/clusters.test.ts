@@ -1,8 +1,8 @@
 import { abortAllDurableObjects, evictDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { CLOSE_CODES, PROTOCOL_HEADER, PROTOCOL_VERSION, deriveSigningKey, hubMessage, verifyCancel, verifyRequest } from '../k8s-relay/src/protocol';
-import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../k8s-relay/src/protocol';
+import { CLOSE_CODES, PROTOCOL_HEADER, PROTOCOL_VERSION, deriveSigningKey, hubMessage, verifyCancel, verifyRequest } from '../k8s-relay/contract/protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../k8s-relay/contract/protocol';
 import { callCluster, clusterBackend, clusterStub, isLiveCluster } from '../worker/clusters/backend';
 import { makeDb } from '../worker/db/client';
 import { clusters } from '../worker/db/schema';

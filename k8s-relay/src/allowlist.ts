@@ -1,5 +1,5 @@
 import { RelayError } from './errors';
-import type { HelloMessage, K8sAction } from './protocol';
+import type { HelloMessage, K8sAction } from '../contract/protocol';
 
 /**
  * The relay's own limits, checked after the hub's policies: even a compromised or misconfigured

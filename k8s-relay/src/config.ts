@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '../../worker/lib/duration';
+import { parseDuration } from '../contract/duration';
 import type { LogLevel } from './log';
-import { K8S_ACTIONS, connectPath, isK8sAction } from './protocol';
-import type { K8sAction } from './protocol';
+import { K8S_ACTIONS, connectPath, isK8sAction } from '../contract/protocol';
+import type { K8sAction } from '../contract/protocol';
 
 /** The relay's configuration, all from the environment (see README "Configuration"). */
 export interface RelayConfig {

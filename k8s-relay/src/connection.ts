@@ -2,8 +2,8 @@ import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import type { ZodError } from 'zod';
 import type { Logger } from './log';
-import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, hubMessage } from './protocol';
-import type { CancelMessage, HealthMessage, HelloMessage, RelayMessage, RequestMessage, ResponseMessage } from './protocol';
+import { CLOSE_CODES, PING, PONG, PROTOCOL_HEADER, PROTOCOL_VERSION, hubMessage } from '../contract/protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RelayMessage, RequestMessage, ResponseMessage } from '../contract/protocol';
 
 export interface HubConnectionOptions {
   url: string;

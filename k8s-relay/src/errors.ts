@@ -1,4 +1,4 @@
-import type { ErrorCode, RelayErrorBody } from './protocol';
+import type { ErrorCode, RelayErrorBody } from '../contract/protocol';
 
 /**
  * The relay's one throwable: everything that fails a request becomes one, so the response always

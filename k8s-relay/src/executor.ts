@@ -7,8 +7,8 @@ import { fingerprint } from './idempotency';
 import type { IdempotencyStore, Outcome } from './idempotency';
 import type { Kube } from './kube';
 import type { Logger } from './log';
-import { isK8sAction, verifyCancel, verifyRequest } from './protocol';
-import type { CancelMessage, K8sAction, Operation, RequestMessage, ResponseMessage } from './protocol';
+import { isK8sAction, verifyCancel, verifyRequest } from '../contract/protocol';
+import type { CancelMessage, K8sAction, Operation, RequestMessage, ResponseMessage } from '../contract/protocol';
 
 export interface ExecutorOptions {
   cluster: string;

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import type { Progress } from './actions/context';
 import type { Logger } from './log';
-import { canonicalJson } from './protocol';
-import type { ResponseMessage } from './protocol';
+import { canonicalJson } from '../contract/protocol';
+import type { ResponseMessage } from '../contract/protocol';
 
 /** A remembered answer: the response without the per-delivery fields. */
 export type Outcome = ResponseMessage extends infer R ? (R extends unknown ? Omit<R, 'type' | 'id' | 'idempotency_key' | 'replayed'> : never) : never;

@@ -10,8 +10,8 @@ import { IdempotencyStore } from './idempotency';
 import { probeApiServer } from './kube';
 import type { ApiServerStatus, Kube } from './kube';
 import type { Logger } from './log';
-import { PROTOCOL_VERSION, deriveSigningKey } from './protocol';
-import type { HealthMessage, HelloMessage } from './protocol';
+import { PROTOCOL_VERSION, deriveSigningKey } from '../contract/protocol';
+import type { HealthMessage, HelloMessage } from '../contract/protocol';
 import { RELAY_VERSION } from './version';
 
 export interface RelayDeps {

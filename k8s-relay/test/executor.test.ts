@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { IdempotencyStore, fingerprint } from '../src/idempotency';
 import { silentLogger } from '../src/log';
-import { deriveSigningKey, signRequest } from '../src/protocol';
+import { deriveSigningKey, signRequest } from '../contract/protocol';
 import { CLUSTER, TOKEN, errorOf, harness, resultOf } from './helpers';
 import type { Harness } from './helpers';
 
@@ -78,7 +78,7 @@ describe('refusals before anything reaches the API server', () => {
   it('a frame that is not a request is answered invalid_request when it names an id', async () => {
     h = await harness();
     const raw = { type: 'request', id: 'r1', idempotency_key: 'k1', action: 'k8s.get_node' };
-    const { hubMessage } = await import('../src/protocol');
+    const { hubMessage } = await import('../contract/protocol');
     const parsed = hubMessage.safeParse(raw);
     expect(parsed.success).toBe(false);
     const answer = h.executor.invalid(raw, parsed.error as z.ZodError);

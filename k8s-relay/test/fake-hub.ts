@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { PONG, deriveSigningKey, relayMessage, signCancel, signRequest } from '../src/protocol';
-import type { RelayMessage, ResponseMessage, UnsignedRequest } from '../src/protocol';
+import { PONG, deriveSigningKey, relayMessage, signCancel, signRequest } from '../contract/protocol';
+import type { RelayMessage, ResponseMessage, UnsignedRequest } from '../contract/protocol';
 import { CLUSTER, TOKEN } from './helpers';
 
 export interface HubConnection {

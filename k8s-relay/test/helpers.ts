@@ -4,8 +4,8 @@ import { Executor } from '../src/executor';
 import { IdempotencyStore } from '../src/idempotency';
 import { makeKube } from '../src/kube';
 import { silentLogger } from '../src/log';
-import { K8S_ACTIONS, deriveSigningKey, signCancel, signRequest } from '../src/protocol';
-import type { K8sAction, ResponseMessage } from '../src/protocol';
+import { K8S_ACTIONS, deriveSigningKey, signCancel, signRequest } from '../contract/protocol';
+import type { K8sAction, ResponseMessage } from '../contract/protocol';
 import { FakeApiServer } from './fake-apiserver';
 
 export const CLUSTER = 'prod-eu';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveSigningKey, signRequest } from '../src/protocol';
+import { deriveSigningKey, signRequest } from '../contract/protocol';
 import { FakeApiServer } from './fake-apiserver';
 import { FakeHub } from './fake-hub';
 import { CLUSTER, TOKEN, eventually } from './helpers';

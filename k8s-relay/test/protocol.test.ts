@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { k8sTools } from '../../worker/tools/k8s';
+import { K8S_TOOLS } from '../contract/k8s-tools';
 import { ACTIONS, assertCatalogMatches } from '../src/actions';
 import { jsonLogger } from '../src/log';
-import { K8S_ACTIONS, canonicalJson, deriveSigningKey, hubMessage, relayMessage, signCancel, signRequest, signingPayload, verifyCancel, verifyRequest } from '../src/protocol';
-import type { UnsignedRequest } from '../src/protocol';
+import { K8S_ACTIONS, canonicalJson, deriveSigningKey, hubMessage, relayMessage, signCancel, signRequest, signingPayload, verifyCancel, verifyRequest } from '../contract/protocol';
+import type { UnsignedRequest } from '../contract/protocol';
 import { RELAY_VERSION } from '../src/version';
 
 const unsigned: UnsignedRequest = {
@@ -17,8 +17,8 @@ const unsigned: UnsignedRequest = {
 };
 
 describe('the protocol', () => {
-  it("lists exactly the catalog's k8s tools, and the relay implements each", () => {
-    expect([...K8S_ACTIONS].sort()).toEqual(k8sTools.map((t) => t.id).sort());
+  it('lists exactly the tools of the contract, and the relay implements each', () => {
+    expect([...K8S_ACTIONS].sort()).toEqual(Object.keys(K8S_TOOLS).sort());
     expect([...ACTIONS.keys()].sort()).toEqual([...K8S_ACTIONS].sort());
     expect(() => assertCatalogMatches()).not.toThrow();
   });

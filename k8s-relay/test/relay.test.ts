@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { K8S_ACTIONS, PING, PROTOCOL_HEADER } from '../src/protocol';
+import { K8S_ACTIONS, PING, PROTOCOL_HEADER } from '../contract/protocol';
 import type { RelayConfig } from '../src/config';
 import { backoffDelay } from '../src/connection';
 import { makeKube } from '../src/kube';

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { k8sTools } from '../../worker/tools/k8s';
+import { K8S_TOOLS } from '../contract/k8s-tools';
 import { CLUSTER, errorOf, harness, resultOf } from './helpers';
 import type { Harness } from './helpers';
 
-const tool = (id: string) => k8sTools.find((t) => t.id === id)!;
+const tool = (id: keyof typeof K8S_TOOLS) => K8S_TOOLS[id];
 const dep = { cluster: CLUSTER, namespace: 'payments', name: 'checkout-api' };
 let h: Harness;
 afterEach(() => h?.api.close());

@@ -1,4 +1,4 @@
-import { isK8sAction } from '../../k8s-relay/src/protocol';
+import { isK8sAction } from '../../k8s-relay/contract/protocol';
 import { makeDb } from '../db/client';
 import type { Env } from '../env';
 import type { LiveCall } from '../runs/invoke';

@@ -2,7 +2,7 @@
  * The pure part of a cluster's Durable Object: what it persists about its relay and its
  * requests, and how those turn into outcomes and the status `GET /clusters` shows.
  */
-import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../../k8s-relay/src/protocol';
+import type { CancelMessage, HealthMessage, HelloMessage, RequestMessage, ResponseMessage } from '../../k8s-relay/contract/protocol';
 import type { CallError, CallOutcome, RelayStatus } from './types';
 
 /** What the object remembers about its relay connections (storage key `meta`). */

@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import { deriveSigningKey } from '../../k8s-relay/src/protocol';
+import { deriveSigningKey } from '../../k8s-relay/contract/protocol';
 import type { DB } from '../db/client';
 import { clusters } from '../db/schema';
 import { randomId, sha256Hex } from '../lib/crypto';

@@ -1,4 +1,4 @@
-import type { HealthMessage, HelloMessage, Operation, RelayErrorBody } from '../../k8s-relay/src/protocol';
+import type { HealthMessage, HelloMessage, Operation, RelayErrorBody } from '../../k8s-relay/contract/protocol';
 
 /**
  * Headers the connect route sets on the upgrade it hands to the cluster's Durable Object, after

@@ -1,19 +1,5 @@
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
-
 /**
- * Parses a duration such as `30s`, `5m`, `1h30m` or `250ms` into milliseconds.
- * Returns undefined for anything else, so callers can report the field that was wrong.
+ * Durations in runbook notation (`30s`, `5m`, `1h30m`). The parser is shared with the k8s relay
+ * (a drain's timeout is parsed the same on both sides), so it lives in the relay's contract.
  */
-export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (s === '') return undefined;
-  let total = 0;
-  PART.lastIndex = 0;
-  while (PART.lastIndex < s.length) {
-    const m = PART.exec(s);
-    if (!m) return undefined;
-    total += Number(m[1]) * UNITS[m[2]!]!;
-  }
-  return Math.round(total);
-}
+export { parseDuration } from '../../k8s-relay/contract/duration';

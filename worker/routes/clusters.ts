@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../k8s-relay/src/protocol';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../k8s-relay/contract/protocol';
 import { audit, route, router } from '../api/route';
 import { listOf } from '../api/schemas';
 import { requireManage } from '../auth/permissions';

@@ -3,7 +3,7 @@ import type { Env } from '../env';
 import { createLiveExecutor, vendorOf } from '../integrations';
 import { liveSettings } from '../store/integrations';
 import type { LiveBackends } from './invoke';
-import { isK8sAction } from '../../k8s-relay/src/protocol';
+import { isK8sAction } from '../../k8s-relay/contract/protocol';
 import { clusterBackend, isLiveCluster } from '../clusters/backend';
 
 /**

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseDuration } from '../lib/duration';
 import type { ToolDef, ToolOperation } from './types';
 
 /**
@@ -17,18 +16,5 @@ export function op(method: string, target: string, description: string): ToolOpe
   return { method, target, description };
 }
 
-/**
- * A duration argument in runbook notation (`30s`, `5m`, `1h30m`), validated with the same
- * parser the run engine uses, so a value accepted here is one the engine can schedule.
- */
-export function durationArg(max: string) {
-  const maxMs = parseDuration(max) ?? 0;
-  return z
-    .string()
-    .refine((text) => parseDuration(text) !== undefined, {
-      message: 'expected a duration such as "30s", "5m" or "1h30m"',
-    })
-    .refine((text) => (parseDuration(text) ?? 0) <= maxMs, {
-      message: `must be at most ${max}`,
-    });
-}
+/** Duration arguments are part of the relay's contract (a drain's timeout): one definition for both. */
+export { durationArg } from '../../k8s-relay/contract/duration';

@@ -1,6 +1,7 @@
-import { z } from 'zod';
-import { defineTool, durationArg, op } from './define';
-import { nodeArgs, nodeTarget } from './k8s-args';
+import type { z } from 'zod';
+import { defineTool, op } from './define';
+import { nodeTarget, type nodeArgs } from '../../k8s-relay/contract/k8s-args';
+import { K8S_TOOLS } from '../../k8s-relay/contract/k8s-tools';
 import { readEntity, rng } from './sim';
 import { ToolError } from './types';
 import type { SimWorld } from './types';
@@ -73,19 +74,7 @@ const isEvictable = (pod: SimPod): boolean => pod.kind !== 'daemonset' && pod.ki
 const getNode = defineTool({
   id: 'k8s.get_node',
   description: 'Read a node: readiness, whether it is cordoned, its taints and how many pods it runs.',
-  args: nodeArgs,
-  result: z.object({
-    name: z.string(),
-    cluster: z.string(),
-    ready: z.boolean().describe('The node condition Ready is True.'),
-    unschedulable: z.boolean().describe('spec.unschedulable: the node is cordoned.'),
-    kubelet_version: z.string(),
-    roles: z.array(z.string()),
-    pod_count: z.number().int().nonnegative(),
-    taints: z.array(z.object({ key: z.string(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })),
-    allocatable: z.object({ cpu: z.string(), memory: z.string(), pods: z.string() }),
-  }),
-  mutating: false,
+  ...K8S_TOOLS['k8s.get_node'],
   risk: 'low',
   dryRun: (a) => [op('GET', nodeTarget(a), `Read node ${a.node}`)],
   simulate: (a, { world }) => {
@@ -108,13 +97,6 @@ const getNode = defineTool({
   },
 });
 
-const schedulingResult = z.object({
-  cluster: z.string(),
-  node: z.string(),
-  unschedulable: z.boolean(),
-  was_unschedulable: z.boolean().describe('Whether the node was already cordoned before this call.'),
-});
-
 /** Cordon and uncordon are the same PATCH of `spec.unschedulable`, each the other's inverse. */
 function schedulingTool(unschedulable: boolean) {
   const [verb, inverse] = unschedulable ? ['cordon', 'uncordon'] : ['uncordon', 'cordon'];
@@ -123,9 +105,7 @@ function schedulingTool(unschedulable: boolean) {
     description: unschedulable
       ? 'Mark a node unschedulable so no new pods land on it; running pods stay.'
       : 'Mark a node schedulable again.',
-    args: nodeArgs,
-    result: schedulingResult,
-    mutating: true,
+    ...K8S_TOOLS[unschedulable ? 'k8s.cordon_node' : 'k8s.uncordon_node'],
     risk: unschedulable ? 'medium' : 'low',
     // A node that was already in the wanted state is left alone on compensation.
     compensation: { tool: `k8s.${inverse}_node`, args: ({ cluster, node }, r) => (r.was_unschedulable === unschedulable ? null : { cluster, node }) },
@@ -144,27 +124,7 @@ const drainNode = defineTool({
   description:
     'Cordon a node and evict its pods through the Eviction API ' +
     '(honours PodDisruptionBudgets; skips DaemonSet and mirror pods).',
-  args: nodeArgs.extend({
-    grace_period_seconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(3600)
-      .optional()
-      .describe("Seconds each pod gets to terminate; omitted, each pod's own terminationGracePeriodSeconds."),
-    timeout: durationArg('24h')
-      .optional()
-      .describe('Give up after this long, e.g. "10m" (at most 24h); omitted, wait as long as evictions are blocked.'),
-  }),
-  result: z.object({
-    cluster: z.string(),
-    node: z.string(),
-    cordoned: z.literal(true),
-    evicted: z.number().int().nonnegative().describe('How many pods were evicted.'),
-    evicted_pods: z.array(z.string()).describe('The evicted pods as "namespace/name".'),
-    skipped: z.array(z.object({ pod: z.string(), reason: z.enum(['daemonset', 'mirror']) })),
-  }),
-  mutating: true,
+  ...K8S_TOOLS['k8s.drain_node'],
   risk: 'high',
   compensation: { tool: 'k8s.uncordon_node', args: ({ cluster, node }) => ({ cluster, node }) },
   dryRun: (a) => [

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { defineTool, op } from './define';
-import { deploymentArgs, deploymentTarget, podArgs, podTarget } from './k8s-args';
+import { deploymentTarget, podTarget, type deploymentArgs } from '../../k8s-relay/contract/k8s-args';
+import { K8S_TOOLS, MAX_LOG_TAIL } from '../../k8s-relay/contract/k8s-tools';
 import { readEntity, rng, simTime } from './sim';
 import { ToolError } from './types';
 import type { SimWorld, ToolCallContext } from './types';
@@ -74,24 +75,12 @@ function newRevision(
   return next;
 }
 
-const refResult = { cluster: z.string(), namespace: z.string(), name: z.string() };
 const ref = ({ cluster, namespace, name }: DeploymentRef) => ({ cluster, namespace, name });
 
 const getDeployment = defineTool({
   id: 'k8s.get_deployment',
   description: 'Read a deployment: desired and ready replicas, current revision and image.',
-  args: deploymentArgs,
-  result: z.object({
-    ...refResult,
-    replicas: z.number().int().nonnegative(),
-    ready_replicas: z.number().int().nonnegative(),
-    updated_replicas: z.number().int().nonnegative(),
-    available_replicas: z.number().int().nonnegative(),
-    revision: z.number().int().positive().describe('The deployment.kubernetes.io/revision annotation.'),
-    image: z.string(),
-    restarted_at: z.string().nullable().describe('The kubectl.kubernetes.io/restartedAt annotation, if any.'),
-  }),
-  mutating: false,
+  ...K8S_TOOLS['k8s.get_deployment'],
   risk: 'low',
   dryRun: (a) => [op('GET', deploymentTarget(a), `Read deployment ${a.namespace}/${a.name}`)],
   simulate: (a, { world }) => {
@@ -114,14 +103,7 @@ const getDeployment = defineTool({
 const restartDeployment = defineTool({
   id: 'k8s.restart_deployment',
   description: 'Rolling restart (as `kubectl rollout restart`): replaces every pod, respecting the rollout strategy.',
-  args: deploymentArgs,
-  result: z.object({
-    ...refResult,
-    revision: z.number().int().positive(),
-    previous_revision: z.number().int().positive(),
-    restarted_at: z.string(),
-  }),
-  mutating: true,
+  ...K8S_TOOLS['k8s.restart_deployment'],
   risk: 'medium',
   dryRun: (a) => [
     op('PATCH', deploymentTarget(a), 'Set the kubectl.kubernetes.io/restartedAt pod-template annotation (rolling restart)'),
@@ -142,15 +124,7 @@ const restartDeployment = defineTool({
 const scaleDeployment = defineTool({
   id: 'k8s.scale_deployment',
   description: 'Set the number of replicas of a deployment.',
-  args: deploymentArgs.extend({
-    replicas: z.number().int().min(0).max(1000).describe('The desired number of replicas.'),
-  }),
-  result: z.object({
-    ...refResult,
-    replicas: z.number().int().nonnegative(),
-    previous_replicas: z.number().int().nonnegative(),
-  }),
-  mutating: true,
+  ...K8S_TOOLS['k8s.scale_deployment'],
   risk: 'medium',
   compensation: {
     tool: 'k8s.scale_deployment',
@@ -168,18 +142,7 @@ const rollbackDeployment = defineTool({
   id: 'k8s.rollback_deployment',
   description:
     'Roll back (as `kubectl rollout undo`) to an earlier ReplicaSet revision; by default the one before the current.',
-  args: deploymentArgs.extend({
-    revision: z.number().int().positive().optional().describe('The revision to restore; omitted, the previous one.'),
-  }),
-  result: z.object({
-    ...refResult,
-    revision: z.number().int().positive().describe('The new current revision.'),
-    rolled_back_to: z.number().int().positive().describe('The revision whose pod template was restored.'),
-    previous_revision: z.number().int().positive().describe('The revision that was current before the rollback.'),
-    image: z.string(),
-    previous_image: z.string(),
-  }),
-  mutating: true,
+  ...K8S_TOOLS['k8s.rollback_deployment'],
   risk: 'high',
   // Undoing a rollback is rolling back to the revision that was current before it.
   compensation: {
@@ -214,7 +177,6 @@ const rollbackDeployment = defineTool({
   },
 });
 
-const MAX_TAIL = 1000;
 const LOG_MESSAGES = [
   ['INFO', 'request completed method=GET path=/healthz status=200'],
   ['INFO', 'request completed method=POST path=/api/v1/orders status=201'],
@@ -226,26 +188,8 @@ const LOG_MESSAGES = [
 
 const getPodLogs = defineTool({
   id: 'k8s.get_pod_logs',
-  description: `Read the last lines of a pod container's log (at most ${MAX_TAIL}).`,
-  args: podArgs.extend({
-    container: z.string().optional().describe('The container; omitted, the pod\'s only or default container.'),
-    tail_lines: z
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_TAIL)
-      .default(100)
-      .describe(`How many lines from the end (default 100, at most ${MAX_TAIL}).`),
-  }),
-  result: z.object({
-    cluster: z.string(),
-    namespace: z.string(),
-    pod: z.string(),
-    container: z.string(),
-    lines: z.array(z.string()),
-    truncated: z.boolean().describe('The log had more lines than were returned.'),
-  }),
-  mutating: false,
+  description: `Read the last lines of a pod container's log (at most ${MAX_LOG_TAIL}).`,
+  ...K8S_TOOLS['k8s.get_pod_logs'],
   risk: 'low',
   dryRun: (a) => [
     op('GET', `${podTarget(a)}/log`, `Read the last ${a.tail_lines} lines of ${a.container ?? 'the default container'}`),

@@ -1,7 +1,7 @@
 import type { Allowlist } from '../allowlist';
 import type { Kube } from '../kube';
 import type { Logger } from '../log';
-import type { K8sAction, Operation } from '../protocol';
+import type { K8sAction, Operation } from '../../contract/protocol';
 
 /** Progress of one idempotency key that survives a relay restart (drain's evictions so far). */
 export interface Progress {

@@ -1,6 +1,6 @@
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { V1Deployment, V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { deploymentTarget } from '../../../worker/tools/k8s-args';
+import { deploymentTarget } from '../../contract/k8s-args';
 import { RelayError } from '../errors';
 import { call, callOptions, keepingRaw } from '../kube';
 import { defineAction, dryRunParam } from './context';

@@ -1,6 +1,6 @@
 import type { V1Eviction, V1Pod } from '@kubernetes/client-node';
-import { parseDuration } from '../../../worker/lib/duration';
-import { nodeTarget, podTarget } from '../../../worker/tools/k8s-args';
+import { parseDuration } from '../../contract/duration';
+import { nodeTarget, podTarget } from '../../contract/k8s-args';
 import { RelayError } from '../errors';
 import { apiStatus, callOptions, isApiError, toRelayError } from '../kube';
 import { defineAction } from './context';

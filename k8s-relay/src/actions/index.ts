@@ -1,7 +1,6 @@
-import { k8sTools } from '../../../worker/tools/k8s';
-import type { ToolDef } from '../../../worker/tools/types';
-import { K8S_ACTIONS } from '../protocol';
-import type { K8sAction } from '../protocol';
+import { K8S_TOOLS, type K8sToolContract } from '../../contract/k8s-tools';
+import { K8S_ACTIONS } from '../../contract/protocol';
+import type { K8sAction } from '../../contract/protocol';
 import type { Action } from './context';
 import { getDeployment, restartDeployment, rollbackDeployment, scaleDeployment } from './deployments';
 import { drainNode } from './drain';
@@ -15,23 +14,16 @@ export const ACTIONS: ReadonlyMap<K8sAction, Action> = new Map(
   ),
 );
 
-/**
- * The catalog's definitions (argument and result schemas, `mutating`), imported from the Worker
- * so the relay validates with exactly the schemas the platform publishes.
- */
-const TOOLS = new Map(k8sTools.map((t) => [t.id, t]));
-
-export function toolFor(action: K8sAction): ToolDef {
-  const tool = TOOLS.get(action);
-  if (!tool) throw new Error(`the catalog has no tool ${action}`);
-  return tool;
+/** What the platform and the relay agreed the tool takes and returns (k8s-relay/contract/k8s-tools.ts). */
+export function toolFor(action: K8sAction): K8sToolContract {
+  return K8S_TOOLS[action];
 }
 
-/** Checked at startup: a catalog tool the relay does not implement (or the reverse) is a build error. */
+/** Checked at startup: a tool of the contract the relay does not implement (or the reverse) is a build error. */
 export function assertCatalogMatches(): void {
-  const catalog = [...TOOLS.keys()].sort();
+  const contract = Object.keys(K8S_TOOLS).sort();
   const ours = [...K8S_ACTIONS].sort();
-  if (catalog.join() !== ours.join() || ours.some((id) => !ACTIONS.has(id))) {
-    throw new Error(`k8s actions out of step with the catalog: catalog ${catalog.join(', ')}; relay ${ours.join(', ')}`);
+  if (contract.join() !== ours.join() || ours.some((id) => !ACTIONS.has(id))) {
+    throw new Error(`k8s actions out of step with the contract: contract ${contract.join(', ')}; relay ${ours.join(', ')}`);
   }
 }

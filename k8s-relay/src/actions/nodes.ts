@@ -1,6 +1,6 @@
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { nodeTarget } from '../../../worker/tools/k8s-args';
+import { nodeTarget } from '../../contract/k8s-args';
 import { call, callOptions } from '../kube';
 import { defineAction, dryRunParam } from './context';
 import type { ActionContext } from './context';
