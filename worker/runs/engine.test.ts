@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runbookFrom } from '../agents/test-helpers';
 import type { DB } from '../db/client';
-import { RunEngine, Superseded, type EngineHost, type PendingEvent } from './engine';
+import { RunEngine, SLICE_MS, Superseded, type EngineHost, type PendingEvent } from './engine';
 import { LedgerInvoker, type LedgerRow, type ToolCall, type ToolOutcome } from './invoke';
 import { INLINE_RESULT_MAX_BYTES } from './results';
 import { newRunState } from './test-helpers';
@@ -90,6 +90,19 @@ describe('RunEngine on a fake host', () => {
     expect(host.commits[started]!.state.steps[1]).toMatchObject({ status: 'running', attempts: 1 });
     // Every call had a deadline (none waits for ever).
     expect(host.calls.every((c) => typeof c.timeoutMs === 'number' && c.timeoutMs > 0)).toBe(true);
+  });
+
+  it('yields once its slice is used up and goes on from the same step at the next alarm', async () => {
+    const { host, run, engine } = setup();
+    // Each k8s call takes 60% of a slice: the third step starts in the next alarm.
+    host.script['k8s.scale_deployment'] = () => void (host.clock += SLICE_MS * 0.6);
+    host.script['k8s.cordon_node'] = () => void (host.clock += SLICE_MS * 0.6);
+    const wake = await engine().tick();
+    expect(wake).toBe(host.clock);
+    expect(run.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'pending']);
+    expect(await engine().tick()).toBeUndefined();
+    expect(run.status).toBe('succeeded');
+    expect(host.calls.map((c) => c.tool.id)).toEqual(['k8s.cordon_node', 'k8s.scale_deployment', 'jira.create_issue']);
   });
 
   it('retries a failing compensation with backoff, each attempt under its own key, until it succeeds', async () => {

@@ -57,8 +57,14 @@ export interface PendingEvent extends AgentEvent {
 /** When the engine wants to be woken next: a time (ms), or never (waits for a person or is done). */
 export type Wake = number | undefined;
 
-/** One alarm works this long at most, then yields and re-arms, so cancels and approvals get a turn. */
-const SLICE_MS = 1_000;
+/**
+ * One alarm works this long at most (then re-arms), so the platform's 15-minute limit on an alarm
+ * is never near whatever a runbook holds. Cancels and approvals do not wait for it: they take the
+ * lock whenever a call is in flight. Each alarm ends with a delivery of the outbox (D1 and the
+ * audit log), so the slice is also how often a long run's copies catch up: under load a step can
+ * take over a second of wall clock, and a 1 s slice made every step an alarm and a delivery.
+ */
+export const SLICE_MS = 5_000;
 /**
  * No call to the world may take longer, whatever the step's timeout: calls are awaited inside an
  * alarm, which the platform ends after 15 minutes (and then retries, repeating the call).
