@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { getTool } from '../tools/catalog';
 import { decide, type Decision } from './decide';
+import { factsFor, unknownTarget } from './facts';
 import { policySchema, type Policy } from './schema';
 import { MAX_LISTED_CHANGES, simulatePolicy, type RecordedRun, type RecordedStep } from './simulate';
 
@@ -37,6 +38,7 @@ function step(policy: Policy, run: Omit<RecordedRun, 'steps'>, id: string, toolI
     args,
     actor: { type: run.actor.type, id: run.actor.id, role: run.actor.role! },
     context: run.context,
+    facts: factsFor(unknownTarget(toolId, args), {}, Date.now()),
     run: { id: run.id, runbook: run.runbook, mode: run.mode },
     stepRequiresApproval,
   });

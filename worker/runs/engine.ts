@@ -1,5 +1,6 @@
 import { evalCondition } from '../cel';
 import { withSpan } from '../observability/tracing';
+import type { Facts } from '../policy/facts';
 import type { Reservation } from '../policy/usage';
 import type { RunbookStep } from '../runbooks/types';
 import { RunAgents, type AgentEvent, type AgentsHost } from './agents';
@@ -47,6 +48,8 @@ export interface Governor {
   limitCounts(toolId: string): Promise<(number | undefined)[] | undefined>;
   /** Takes a blast-radius slot for this step's call, atomically; idempotent per (run, step). */
   reserve(stepId: string, toolId: string): Promise<Reservation>;
+  /** The trusted facts of a call (its target's labels, the tenant's schedule, the clock): DESIGN §13. */
+  facts(toolId: string, args: Record<string, unknown>): Promise<Facts>;
 }
 
 
