@@ -7,7 +7,8 @@ import { RunAgents, type AgentEvent, type AgentsHost } from './agents';
 import type { Reviewer, ReviewRefusal } from './approval-rules';
 import { recordAgents, stopForBudget, usage } from './budget';
 import { stepsToCompensate } from './compensation';
-import { cancelRun, retryCompensation, reviewStep } from './interventions';
+import type { Requester } from './compensation-policy';
+import { cancelRun, retryCompensation, reviewStep, type Refusal } from './interventions';
 import type { ToolCall, ToolInvoker, ToolOutcome } from './invoke';
 import { outOfLine, type ResultRef } from './results';
 import { attemptStep } from './step-attempt';
@@ -345,13 +346,13 @@ export class RunEngine {
     return reviewStep(this, stepId, reviewer, verdict, comment);
   }
 
-  /** Stops the run at once (interventions.ts). */
-  cancel(actor: { type: string; id: string }, compensate: boolean): Promise<void> {
+  /** Stops the run at once (interventions.ts); refused, with nothing changed, when the canceller may not undo what it asks undone. */
+  cancel(actor: Requester, compensate: boolean): Promise<Refusal | undefined> {
     return cancelRun(this, actor, compensate);
   }
 
   /** Tries the failed compensations of a finished run again (interventions.ts). */
-  retryCompensation(actor: { type: string; id: string }): Promise<boolean> {
+  retryCompensation(actor: Requester): Promise<Refusal | boolean> {
     return retryCompensation(this, actor);
   }
 
