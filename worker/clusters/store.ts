@@ -101,12 +101,11 @@ export function signingKeyOf(env: SecretsEnv, row: ClusterRow): Promise<string> 
   return decryptSecret(env, row.tenantId, row.signingKeyEnc);
 }
 
-/** Whether the tenant registered any cluster: its runs in execute mode then need the live path. */
+/**
+ * Whether the tenant ever registered a cluster (revoked ones count): its runs in execute mode then
+ * take the live path, where a call on a cluster that is not registered, or revoked, fails.
+ */
 export async function tenantHasClusters(db: DB, tenantId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ name: clusters.name })
-    .from(clusters)
-    .where(and(eq(clusters.tenantId, tenantId), isNull(clusters.revokedAt)))
-    .limit(1);
+  const [row] = await db.select({ name: clusters.name }).from(clusters).where(eq(clusters.tenantId, tenantId)).limit(1);
   return Boolean(row);
 }
