@@ -6,6 +6,7 @@ import { makeDb } from '../db/client';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
 import { encryptSecret } from '../lib/secrets';
+import { platformCeilings } from '../policy/ceilings';
 import {
   businessHoursSchema,
   changeFreezeSchema,
@@ -83,6 +84,20 @@ async function storedOidc(c: Context<AppEnv>, tenantId: string, next: NonNullabl
   return { ...rest, ...(enc ? { client_secret_enc: enc } : {}) };
 }
 
+/** A tenant's rate limit must stay under the platform's ceiling: the limiter is shared. */
+function checkedRate(c: Context<AppEnv>, rate: NonNullable<TenantSettings['rate_limit']>): NonNullable<TenantSettings['rate_limit']> {
+  const ceilings = platformCeilings(c.env);
+  const details: { path: string; message: string }[] = [];
+  if (rate.requests_per_minute > ceilings.requests_per_minute) {
+    details.push({ path: 'rate_limit.requests_per_minute', message: `must be at most ${ceilings.requests_per_minute}, the platform's ceiling` });
+  }
+  if ((rate.burst ?? rate.requests_per_minute) > ceilings.burst) {
+    details.push({ path: 'rate_limit.burst', message: `must be at most ${ceilings.burst}, the platform's ceiling${rate.burst === undefined ? ' (unset, it equals requests_per_minute)' : ''}` });
+  }
+  if (details.length) throw ApiError.validation(details);
+  return rate;
+}
+
 /** What the audit log records of OIDC settings: everything shown, and how the client authenticates. */
 function auditedOidc(shown: z.infer<typeof OidcView>, secretSent: boolean): Record<string, unknown> {
   const { client_secret_set, redirect_uri: _r, login_url: _l, ...rest } = shown;
@@ -112,7 +127,7 @@ export const settingsRoutes = router()
       const current = await getTenantSettings(db, p.tenantId);
       const next: StoredTenantSettings = {};
       if (body.oidc) next.oidc = await storedOidc(c, p.tenantId, body.oidc, current.oidc);
-      if (body.rate_limit) next.rate_limit = body.rate_limit;
+      if (body.rate_limit) next.rate_limit = checkedRate(c, body.rate_limit);
       for (const k of SCHEDULE_KEYS) if (body[k] !== undefined) (next as Record<string, unknown>)[k] = body[k];
       await putTenantSettings(db, p.tenantId, next);
       const shown = view(c, p.tenantId, next);

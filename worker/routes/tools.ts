@@ -11,6 +11,7 @@ import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { makeDb } from '../db/client';
 import { ApiError, zodDetails } from '../lib/errors';
 import { decide } from '../policy/decide';
+import { platformCeilings, withCeilings } from '../policy/ceilings';
 import { loadFacts } from '../policy/facts-load';
 import { activePolicy } from '../store/policies';
 import { describeTools, getTool } from '../tools/catalog';
@@ -49,7 +50,7 @@ export const toolRoutes = router()
       const args = tool.args.safeParse(body.args);
       if (!args.success) throw ApiError.validation(zodDetails(args.error, 'args'));
       const db = makeDb(c.env.DB);
-      const spec = (await activePolicy(db, p.tenantId)).spec;
+      const spec = withCeilings((await activePolicy(db, p.tenantId)).spec, platformCeilings(c.env));
       const now = Date.now();
       const callArgs = args.data as Record<string, unknown>;
       const facts = await loadFacts(db, p.tenantId, tool.id, callArgs, now);

@@ -16,6 +16,7 @@ import { findRunbook, getRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
 import type { Runbook } from '../runbooks/types';
 import { roleOf } from '../policy/schema';
+import { platformCeilings, withCeilings } from '../policy/ceilings';
 import { currentTraceparent } from '../observability/tracing';
 
 export interface CreateRunRequest {
@@ -106,7 +107,8 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     tenantId: principal.tenantId,
     runbook: req.runbook,
     spec: req.spec,
-    policy: policy.spec,
+    // The tenant's budgets, held under the platform's ceilings: a policy cannot lift those.
+    policy: withCeilings(policy.spec, platformCeilings(env)),
     policyId: policy.id,
     mode: req.mode,
     status: 'queued',
