@@ -346,22 +346,22 @@ export class RunDO extends DurableObject<Env> {
   }
 
   /** Stops the run at once (aborting the call in flight); with `compensate`, what it changed is undone first. */
-  async cancel(actor: { type: string; id: string }, compensate: boolean): Promise<RpcResult<RunView>> {
+  async cancel(actor: Actor, compensate: boolean): Promise<RpcResult<RunView>> {
     return this.change('run.cancel', { 'agentrunbook.cancel.compensate': compensate }, async (run) => {
       if (TERMINAL_RUN.has(run.status)) return { ok: false, code: 'conflict', message: `Run is already ${run.status}` };
-      await this.engine(run).cancel(actor, compensate);
-      return { ok: true, value: runView(run) };
+      const refused = await this.engine(run).cancel(actor, compensate);
+      return refused ? { ok: false, ...refused } : { ok: true, value: runView(run) };
     });
   }
 
   /** Tries the failed compensations of a finished run again (an sre's decision after looking). */
-  async retryCompensation(actor: { type: string; id: string }): Promise<RpcResult<RunView>> {
+  async retryCompensation(actor: Actor): Promise<RpcResult<RunView>> {
     return this.change('run.compensation_retry', {}, async (run) => {
       if (!TERMINAL_RUN.has(run.status) || !run.compensation_failed?.length) {
         return { ok: false, code: 'conflict', message: 'Only a finished run whose compensation failed can have it retried' };
       }
-      await this.engine(run).retryCompensation(actor);
-      return { ok: true, value: runView(run) };
+      const done = await this.engine(run).retryCompensation(actor);
+      return typeof done === 'object' ? { ok: false, ...done } : { ok: true, value: runView(run) };
     });
   }
 

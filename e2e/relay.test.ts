@@ -32,7 +32,8 @@ beforeAll(async () => {
   // suites' runs must stay simulated.
   api = await newTenantApi(e2e.url, e2e.adminKey, 'e2e-relay');
   cluster = uniqueName('e2e-k8s');
-  const registered = await api('POST', '/clusters', { json: { name: cluster } });
+  // Labelled: the default policy treats a registered cluster without an environment as production.
+  const registered = await api('POST', '/clusters', { json: { name: cluster, labels: { environment: 'e2e' } } });
   if (registered.status !== 201) throw new Error(`POST /clusters answered ${registered.status}: ${registered.text}`);
   writeFileSync(path.join(dir, 'token'), `${registered.body.token}\n`, { mode: 0o600 });
   writeFileSync(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { decide, type Decision, type Effect } from '../worker/policy/decide';
+import { factsFor, unknownTarget, type Facts, type NowFacts, type TargetFacts } from '../worker/policy/facts';
 import type { ApprovalRequirement, Policy } from '../worker/policy/schema';
 import { checkPolicyYaml } from '../worker/policy/validate';
 import { getTool } from '../worker/tools/catalog';
@@ -51,10 +52,23 @@ export const SAMPLE_ARGS: Record<string, Record<string, unknown>> = {
   'core.http_check': { url: 'https://shop.example.com/healthz' },
 };
 
+/** A registered, live target with these labels (a cluster the tenant registered, a labelled repository). */
+export const labelled = (labels: Record<string, string>): Partial<TargetFacts> => ({ registered: true, live: true, labels });
+/** A registered, live target nobody labelled. */
+export const UNLABELLED: Partial<TargetFacts> = { registered: true, live: true, labels: {} };
+
+/** A Monday, 10:00 UTC: inside the default business hours, outside any freeze. */
+export const MONDAY_10_UTC = Date.UTC(2026, 0, 5, 10);
+
 export interface PolicyCase {
   role: string;
   tool: string;
+  /** What the caller asserts; never a trusted fact. */
   context?: Record<string, unknown>;
+  /** What the server knows of the target, over an unknown one (unregistered, no labels). */
+  target?: Partial<TargetFacts>;
+  /** Derived clock facts over a Monday 10:00 UTC (inside default business hours, no freeze). */
+  now?: Partial<NowFacts>;
   /** Merged over the tool's sample arguments. */
   args?: Record<string, unknown>;
   /** The runbook step says `approval: required`. */
@@ -70,14 +84,22 @@ export interface PolicyCase {
 export function decideCase(policy: Policy, c: PolicyCase): Decision {
   const tool = getTool(c.tool);
   if (!tool) throw new Error(`unknown tool ${c.tool}`);
+  const args = { ...SAMPLE_ARGS[c.tool], ...c.args };
   return decide(policy, {
     tool: { id: tool.id, mutating: tool.mutating, risk: tool.risk },
-    args: { ...SAMPLE_ARGS[c.tool], ...c.args },
+    args,
     actor: { type: 'api_key', id: 'key_requester', role: c.role },
     context: c.context ?? {},
+    facts: caseFacts(c.tool, args, c),
     run: { id: 'run_test', runbook: 'test', mode: 'execute' },
     stepRequiresApproval: c.stepRequiresApproval,
   });
+}
+
+/** The facts of a case: the call's target as the case says the server knows it, the clock's facts as given. */
+export function caseFacts(toolId: string, args: Record<string, unknown>, c: Pick<PolicyCase, 'target' | 'now'>): Facts {
+  const base = factsFor(unknownTarget(toolId, args), {}, MONDAY_10_UTC);
+  return { ...base, target: { ...base.target, ...c.target }, now: { ...base.now, ...c.now } };
 }
 
 /** The reasons that produced the decision's effect, as `kind:name`. */
@@ -95,7 +117,9 @@ export function expectCase(policy: Policy, c: PolicyCase): void {
 
 /** A readable test name for a row. */
 export function caseName(c: PolicyCase): string {
-  const ctx = Object.keys(c.context ?? {}).length ? ` ${JSON.stringify(c.context)}` : '';
+  const target = c.target ? ` target ${c.target.registered === false ? 'unregistered' : JSON.stringify(c.target.labels ?? {})}` : '';
+  const now = c.now ? ` now ${JSON.stringify(c.now)}` : '';
+  const ctx = (Object.keys(c.context ?? {}).length ? ` context ${JSON.stringify(c.context)}` : '') + target + now;
   const args = c.args ? ` args ${JSON.stringify(c.args)}` : '';
   return `${c.role} · ${c.tool}${ctx}${args}${c.stepRequiresApproval ? ' (step requires approval)' : ''} → ${c.effect}`;
 }

@@ -578,6 +578,8 @@ describe('a run cancelled during a long Kubernetes call', () => {
   it('answers at once, ends cancelled without waiting for the relay, and the relay is told to stop', async () => {
     const t = await newTenant();
     const { name, token } = await register(t);
+    // A cluster nobody labelled is treated as production (approval first); this one is a dev cluster.
+    expect((await api(`/clusters/${name}`, { method: 'PATCH', key: t.keys.admin, json: { labels: { environment: 'dev' } } })).status).toBe(200);
     const relay = await FakeRelay.connect(name, token); // never answers: the call hangs
     const rb = await api('/runbooks', {
       method: 'POST',

@@ -79,7 +79,7 @@ describe('POST /policies/validate', () => {
     const res = await api('/policies/validate', { method: 'POST', key: t.keys.sre, yaml });
     expect(res.status).toBe(400);
     expect((await json<ErrorBody>(res)).error.details).toEqual([
-      { path: 'spec.rules[0].approval.roles[1]', line: 23, message: 'approval role "security" is not a role of this policy' },
+      { path: 'spec.rules[0].approval.roles[1]', line: 31, message: 'approval role "security" is not a role of this policy' },
     ]);
   });
 

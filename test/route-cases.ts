@@ -117,6 +117,7 @@ export const CASES: Case[] = [
   { route: 'GET /clusters', allowed: from('viewer'), call: () => ({ path: '/clusters' }) },
   { route: 'POST /clusters', allowed: from('admin'), call: (f) => ({ path: '/clusters', method: 'POST', json: { name: f.fresh('cluster') } }) },
   { route: 'GET /clusters/{name}', allowed: from('viewer'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}` }) },
+  { route: 'PATCH /clusters/{name}', allowed: from('admin'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}`, method: 'PATCH', json: { labels: { environment: 'dev' } } }) },
   { route: 'DELETE /clusters/{name}', allowed: from('admin'), call: async (f) => ({ path: `/clusters/${await newCluster(f)}`, method: 'DELETE' }) },
 
   // Reports on the installation and the caller's own tenant (its integrations and clusters): tenant admins.

@@ -56,8 +56,13 @@ describe('POST /policies/{id}/simulate', () => {
     const t = await newTenant();
     await createRunbook(t.keys.sre, nodeNotReady);
     await createRunbook(t.keys.sre, scaleUpUnderLoad);
+    // The runs are decided outside business hours (another weekday only), whatever the test's clock.
+    const otherDay = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 3) % 7];
+    const hours = await api('/settings', { method: 'PUT', key: t.keys.admin, json: { business_hours: { days: [otherDay], start: '00:00', end: '24:00' } } });
+    expect(hours.status).toBe(200);
     // Under the default policy (active): an SRE's node drain in prod, a staging scale-up, and a
-    // node drain whose context does not name its environment.
+    // node drain whose context does not name its environment. None of the clusters is labelled,
+    // so strict-production treats every one of them as production (the context is only a claim).
     const prodRun = await dryRun(t, { runbook: 'node-not-ready', inputs: { node: 'node-7' }, context: { environment: 'prod' } });
     const stagingRun = await dryRun(t, {
       runbook: 'scale-up-under-load',
@@ -82,16 +87,16 @@ describe('POST /policies/{id}/simulate', () => {
       [bareRun, 'cordon', 'allow→require_approval'],
       [bareRun, 'drain', 'require_approval→deny'],
       [bareRun, 'ticket', 'allow→require_approval'],
+      [stagingRun, 'scale', 'allow→require_approval'],
       [prodRun, 'cordon', 'require_approval→require_approval'],
       [prodRun, 'drain', 'require_approval→deny'],
       [prodRun, 'ticket', 'require_approval→require_approval'],
     ]);
-    expect(sim.summary).toEqual({ 'allow→require_approval': 2, 'require_approval→deny': 2, 'require_approval→require_approval': 2 });
+    expect(sim.summary).toEqual({ 'allow→require_approval': 3, 'require_approval→deny': 2, 'require_approval→require_approval': 2 });
     expect(sim.truncated).toBe(false);
-    expect(sim.changed.some((c) => c.run_id === stagingRun)).toBe(false);
 
     const named = (c: Change, effect: string) => c.after.reasons.filter((r) => r.effect === effect).map((r) => r.name);
-    const [bareCordon, bareDrain, , prodCordon] = sim.changed;
+    const [bareCordon, bareDrain, , , prodCordon] = sim.changed;
     expect(bareCordon).toMatchObject({ runbook: 'node-not-ready', tool: 'k8s.cordon_node', before: { reasons: [{ kind: 'role', name: 'sre', effect: 'allow' }] } });
     expect(named(bareCordon!, 'require_approval')).toEqual(['prod-writes-need-two-sres']);
     expect(bareCordon!.after.approval).toMatchObject({ roles: ['sre'], count: 2, distinct_from_requester: true, expires_in: '15m' });

@@ -164,15 +164,15 @@ describe('a vendor that answers 500', () => {
     const name = await runbook(
       u.t,
       `${TICKET}      on_failure: continue
-    - id: node
-      tool: k8s.get_node
-      with: { cluster: prod-eu, node: node-7 }
+    - id: health
+      tool: core.http_check
+      with: { url: 'https://shop.example.com/healthz' }
 `,
     );
     const run = await runToEnd(u.t, name);
     expect(steps(run)).toEqual([
       ['ticket', 'failed', 1],
-      ['node', 'succeeded', 1],
+      ['health', 'succeeded', 1],
     ]);
     expect(run.steps[0]!.error).toMatch(/^Jira answered 500 to POST .*\/rest\/api\/3\/issue: scripted 500$/);
     // `continue` means the failure does not decide the run's outcome: it ends succeeded, and says
@@ -188,25 +188,27 @@ describe('a vendor that answers 500', () => {
   });
 
   it('for good, with on_failure: abort: the run fails cleanly with the error named, later steps skipped, nothing undone', async () => {
+    // (This tenant's runs are live: its Kubernetes calls would need a registered cluster, so the
+    // change before the failing step is a PagerDuty note, simulated, and the step after it a health check.)
     const u = await liveJira();
     u.fake.fail({ status: 500, method: 'POST', path: CREATE, times: 1_000 });
     const name = await runbook(
       u.t,
-      `    - id: cordon
-      tool: k8s.cordon_node
-      with: { cluster: prod-eu, node: node-7 }
+      `    - id: note
+      tool: pagerduty.add_note
+      with: { incident_id: P1ABC, content: Mitigating }
 ${TICKET}      retry: { attempts: 2, backoff: 0s }
       on_failure: abort
     - id: node
-      tool: k8s.get_node
-      with: { cluster: prod-eu, node: node-7 }
+      tool: core.http_check
+      with: { url: 'https://shop.example.com/healthz' }
 `,
     );
     const run = await runToEnd(u.t, name);
     expect(run.status).toBe('failed');
     expect(run.reason).toMatch(/^Step ticket failed: Jira answered 500 to POST .*\/rest\/api\/3\/issue: scripted 500$/);
     expect(steps(run)).toEqual([
-      ['cordon', 'succeeded', 1],
+      ['note', 'succeeded', 1],
       ['ticket', 'failed', 2],
       ['node', 'skipped', 0],
     ]);
@@ -303,14 +305,15 @@ describe('a vendor call that hangs past the step timeout', () => {
     // The duplicate check before the create (a search) never answers.
     const u = await liveJira((req) => new URL(req.url).pathname === '/rest/api/3/search/jql');
     const existing = u.fake.addIssue('OPS', 'Checkout latency');
+    const other = u.fake.addIssue('OPS', 'Cart errors');
     const name = await runbook(
       u.t,
       `    - id: start
       tool: jira.transition_issue
       with: { key: ${existing.key}, transition: Start Progress }
     - id: cordon
-      tool: k8s.cordon_node
-      with: { cluster: prod-eu, node: node-7 }
+      tool: jira.transition_issue
+      with: { key: ${other.key}, transition: Start Progress }
 ${TICKET}      timeout: 1s
       on_failure: compensate
 `,
@@ -328,13 +331,14 @@ ${TICKET}      timeout: 1s
     expect(took).toBeGreaterThanOrEqual(1_000);
     expect(took).toBeLessThan(5_000);
     expect(run.steps[0]!.compensation).toMatchObject({ tool: 'jira.transition_issue', args: { key: existing.key, transition: 'To Do' }, status: 'succeeded' });
-    expect(run.steps[1]!.compensation).toMatchObject({ tool: 'k8s.uncordon_node', status: 'succeeded' });
+    expect(run.steps[1]!.compensation).toMatchObject({ tool: 'jira.transition_issue', args: { key: other.key, transition: 'To Do' }, status: 'succeeded' });
     // Reverse order: the cordon (done last) is undone first.
     const undone = (await events(u.t, run.id)).filter((e) => e.type === 'step.compensated').map((e) => e.step?.id);
     expect(undone).toEqual(['cordon', 'start']);
     // The vendor's issue is back where it was; nothing was created.
     expect(u.fake.issues.get(existing.key)!.status).toBe('To Do');
-    expect(u.fake.issues.size).toBe(1);
+    expect(u.fake.issues.get(other.key)!.status).toBe('To Do');
+    expect(u.fake.issues.size).toBe(2);
     expect(creates(u)).toHaveLength(0);
   });
 });
@@ -343,7 +347,8 @@ describe('a Kubernetes step whose cluster has no relay connected (a dropped rela
   it('waits and retries within its timeout, then fails saying no relay is connected', async () => {
     const t = await newTenant();
     const cluster = `edge-${Math.random().toString(36).slice(2, 8)}`;
-    const reg = await api('/clusters', { method: 'POST', key: t.keys.admin, json: { name: cluster } });
+    // A dev cluster: one nobody labelled would be treated as production and wait for an approval.
+    const reg = await api('/clusters', { method: 'POST', key: t.keys.admin, json: { name: cluster, labels: { environment: 'dev' } } });
     expect(reg.status, await reg.clone().text()).toBe(201);
     const name = await runbook(
       t,

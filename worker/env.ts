@@ -14,6 +14,15 @@ export interface Env {
   /** Default per-subject rate limit (requests per minute, bucket size); tenants may set their own. */
   RATE_LIMIT_PER_MINUTE?: string;
   RATE_LIMIT_BURST?: string;
+  /**
+   * Platform ceilings on what tenants share (worker/policy/ceilings.ts): no tenant setting or
+   * policy budget goes above them. Defaults: 600 runs per hour, 500 USD per day, 6000 requests
+   * per minute with bursts of 1000.
+   */
+  PLATFORM_MAX_RUNS_PER_HOUR?: string;
+  PLATFORM_MAX_COST_USD_PER_DAY?: string;
+  PLATFORM_MAX_REQUESTS_PER_MINUTE?: string;
+  PLATFORM_MAX_BURST?: string;
   ASSETS?: Fetcher;
   /** JSON object of audit HMAC keys by key id, e.g. `{"k1":"…"}`. */
   AUDIT_HMAC_KEYS?: string;

@@ -2,6 +2,7 @@
 // Built and run by scripts/bench.mjs; prints nothing itself, returns the samples.
 import { parse } from 'yaml';
 import { decide, type DecisionRequest } from '../../worker/policy/decide';
+import { factsFor, unknownTarget } from '../../worker/policy/facts';
 import { policySchema } from '../../worker/policy/schema';
 
 export interface DecideBench {
@@ -33,6 +34,7 @@ function requests(): DecisionRequest[] {
           args: { namespace: 'payments', name: 'api', node: 'node-1' },
           actor: { type: 'api_key', id: 'key_bench', role },
           context,
+          facts: factsFor(unknownTarget(tool.id, {}), {}, Date.UTC(2026, 0, 5, 10)),
           run: { id: 'run_bench', runbook: 'bench', mode: 'execute' },
         });
   return out;

@@ -25,6 +25,10 @@ export const DecisionSchema = z
     approval: z
       .object({ roles: z.array(z.string()), count: z.number(), distinct_from_requester: z.boolean(), expires_in: z.string().optional() })
       .optional(),
+    facts: z
+      .object({ target: Json, tenant: Json, now: Json })
+      .optional()
+      .describe('The trusted facts the decision rested on (`target`, `tenant`, `now` in policies); context is not among them'),
   })
   .openapi('Decision');
 

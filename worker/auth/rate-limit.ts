@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { makeDb } from '../db/client';
 import type { AppEnv, Env } from '../env';
 import { ApiError } from '../lib/errors';
+import { cappedRate, platformCeilings } from '../policy/ceilings';
 import { getTenantSettings, type RateLimitSettings } from '../store/settings';
 
 /** Applies when neither the tenant nor the deployment says otherwise. */
@@ -46,7 +47,9 @@ export async function limitSubject(c: Context<AppEnv>, subject: string, rate: Ra
 /** Per-subject rate limit for authenticated calls: the tenant's setting, else the deployment's. */
 export const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const p = c.get('principal');
-  const rate = (await tenantRate(c.env, p.tenantId)) ?? deploymentRate(c.env);
+  // A tenant's own setting stays under the platform's ceiling, whenever it was stored.
+  const own = await tenantRate(c.env, p.tenantId);
+  const rate = own ? cappedRate(own, platformCeilings(c.env)) : deploymentRate(c.env);
   await limitSubject(c, `${p.tenantId}:${p.actor.type}:${p.actor.id}`, rate);
   await next();
 };

@@ -20,7 +20,7 @@ export const hashClusterToken = (token: string): Promise<string> => sha256Hex(to
  * row keeps the token's hash, to authenticate the relay's connection, and the request-signing
  * key derived from it, encrypted. A revoked name may be registered again: it gets a new token.
  */
-export async function registerCluster(env: SecretsEnv, db: DB, input: { tenantId: string; name: string; createdBy: string }): Promise<{ row: ClusterRow; token: string }> {
+export async function registerCluster(env: SecretsEnv, db: DB, input: { tenantId: string; name: string; createdBy: string; labels?: Record<string, string> }): Promise<{ row: ClusterRow; token: string }> {
   const existing = await getCluster(db, input.tenantId, input.name, { includeRevoked: true });
   if (existing && !existing.revokedAt) {
     throw new ApiError('conflict', `Cluster "${input.name}" is already registered; revoke it (DELETE /clusters/${input.name}) to issue a new token`);
@@ -32,6 +32,8 @@ export async function registerCluster(env: SecretsEnv, db: DB, input: { tenantId
     createdBy: input.createdBy,
     createdAt: new Date().toISOString(),
     revokedAt: null,
+    // A re-registered name starts from what it is told now, not from the revoked cluster's labels.
+    labels: input.labels ?? {},
   };
   // The update is conditional on the row still being revoked, so two concurrent re-registrations
   // cannot both hand out a token; the insert relies on the primary key for the same.
@@ -79,6 +81,16 @@ export async function revokeCluster(db: DB, tenantId: string, name: string): Pro
   const [row] = await db
     .update(clusters)
     .set({ revokedAt: new Date().toISOString() })
+    .where(and(eq(clusters.tenantId, tenantId), eq(clusters.name, name), isNull(clusters.revokedAt)))
+    .returning();
+  return row;
+}
+
+/** Replaces a registered cluster's labels; undefined when there is none (or it is another tenant's). */
+export async function setClusterLabels(db: DB, tenantId: string, name: string, labels: Record<string, string>): Promise<ClusterRow | undefined> {
+  const [row] = await db
+    .update(clusters)
+    .set({ labels })
     .where(and(eq(clusters.tenantId, tenantId), eq(clusters.name, name), isNull(clusters.revokedAt)))
     .returning();
   return row;

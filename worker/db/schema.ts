@@ -224,6 +224,8 @@ export const integrations = sqliteTable(
     previousSecretExpiresAt: text('previous_secret_expires_at'),
     /** The role runs started by this source's webhooks act with. */
     runAsRole: text('run_as_role', { enum: ['viewer', 'operator', 'sre', 'admin'] }).notNull().default('operator'),
+    /** Labels per target of the vendor (GitHub repository, Jira project, PagerDuty service): `target.labels` in policies. */
+    targetLabels: text('target_labels', { mode: 'json' }).$type<Record<string, Record<string, string>>>().notNull().default(sql`'{}'`),
     updatedBy: text('updated_by'),
     updatedAt: text('updated_at').notNull().default(now),
   },
@@ -262,6 +264,8 @@ export const clusters = sqliteTable(
     createdBy: text('created_by'),
     createdAt: text('created_at').notNull().default(now),
     revokedAt: text('revoked_at'),
+    /** What policies know about the cluster (`target.labels`), e.g. { "environment": "prod" }. */
+    labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull().default(sql`'{}'`),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.name] }), uniqueIndex('clusters_token_hash').on(t.tokenHash)],
 );

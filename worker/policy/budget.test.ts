@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { budgetReason, decide, limitName, type DecisionRequest, type Usage } from './decide';
+import { factsFor, unknownTarget } from './facts';
 import { policySchema, type Policy } from './schema';
 import { likePattern, utcDayStart } from './usage';
 
@@ -32,6 +33,7 @@ const req = (tool: string, usage?: Usage): DecisionRequest => ({
   args: {},
   actor: { type: 'api_key', id: 'k', role: 'sre' },
   context: {},
+  facts: factsFor(unknownTarget(tool, {}), {}, Date.UTC(2026, 0, 5, 10)),
   usage,
 });
 

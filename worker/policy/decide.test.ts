@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getTool } from '../tools/catalog';
 import { decide, type Decision, type DecisionRequest, type Effect } from './decide';
+import { factsFor, unknownTarget } from './facts';
 import { policySchema, roleOf, type Policy } from './schema';
 
 type Rule = Policy['spec']['rules'][number];
@@ -19,6 +20,7 @@ function request(toolId: string, over: Partial<Omit<DecisionRequest, 'tool'>> = 
     args: {},
     actor: { type: 'api_key', id: 'key_1', role: 'sre' },
     context: {},
+    facts: factsFor(unknownTarget(toolId, {}), {}, Date.UTC(2026, 0, 5, 10)),
     run: { id: 'run_1', runbook: 'node-not-ready', mode: 'execute' },
     ...over,
   };

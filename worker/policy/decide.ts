@@ -2,6 +2,7 @@ import { evalCondition } from '../cel';
 import type { Risk } from '../tools/types';
 import { matchesToolPattern } from '../tools/catalog';
 import { parseDuration } from '../lib/duration';
+import type { Facts } from './facts';
 import { roleOf, type ApprovalRequirement, type Policy, type PolicyLimit } from './schema';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
@@ -19,13 +20,18 @@ export interface Decision {
   reasons: Reason[];
   /** Present when the effect is `require_approval`: who must approve, how many, how fast. */
   approval?: ApprovalRequirement;
+  /** The trusted facts the decision rested on, as recorded with a run's step. */
+  facts?: Facts;
 }
 
 export interface DecisionRequest {
   tool: { id: string; mutating: boolean; risk: Risk };
   args: Record<string, unknown>;
   actor: { type: string; id: string; role: string };
+  /** What the caller asserted: a claim, for convenience rules; never the basis of a security decision. */
   context: Record<string, unknown>;
+  /** What the server knows (DESIGN §13): the target's labels, the tenant's schedule, the clock. */
+  facts: Facts;
   run?: { id: string; runbook: string; mode: string };
   /** The runbook step asked for a human approval (`approval: required`). */
   stepRequiresApproval?: boolean;
@@ -87,6 +93,9 @@ export function decide(policy: Policy, req: DecisionRequest): Decision {
     args: req.args,
     actor: req.actor,
     run: req.run ?? {},
+    target: req.facts.target,
+    tenant: req.facts.tenant,
+    now: req.facts.now,
   };
   for (const rule of policy.spec.rules) {
     let matched: boolean;

@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { getTool } from '../tools/catalog';
 import { decide, type Decision } from './decide';
+import { factsFor, unknownTarget } from './facts';
 import { policySchema, type Policy } from './schema';
 import { MAX_LISTED_CHANGES, simulatePolicy, type RecordedRun, type RecordedStep } from './simulate';
 
@@ -37,6 +38,7 @@ function step(policy: Policy, run: Omit<RecordedRun, 'steps'>, id: string, toolI
     args,
     actor: { type: run.actor.type, id: run.actor.id, role: run.actor.role! },
     context: run.context,
+    facts: factsFor(unknownTarget(toolId, args), {}, Date.now()),
     run: { id: run.id, runbook: run.runbook, mode: run.mode },
     stepRequiresApproval,
   });
@@ -57,6 +59,34 @@ function recordedRun(id: string, context: Record<string, unknown>, role = 'sre',
 }
 
 describe('simulatePolicy', () => {
+  it('replays a step on the facts its decision recorded; a step recorded without them on the facts given today', () => {
+    const onLabels = policySchema.parse(
+      parse(`apiVersion: agentrunbook/v1
+kind: Policy
+metadata: { name: on-labels }
+spec:
+  roles: { sre: { run: true, approve: true, tools: ["*"] } }
+  rules:
+    - name: prod-by-label
+      when: 'tool.mutating && has(target.labels.environment) && target.labels.environment == "prod"'
+      effect: require_approval
+      approval: { roles: [sre] }
+`),
+    );
+    const base = { id: 'run_f', runbook: 'node-not-ready', mode: 'dry_run', context: {}, actor: { type: 'api_key', id: 'key_1', role: 'sre' } };
+    const args = { cluster: 'prod-eu', node: 'node-1' };
+    const prodFacts = factsFor({ kind: 'cluster', name: 'prod-eu', registered: true, live: true, labels: { environment: 'prod' } }, {}, Date.now());
+    const recorded = step(LENIENT, base, 'cordon', 'k8s.cordon_node', args);
+    const withFacts = { ...recorded, id: 'recorded', decision: { ...(recorded.decision as object), facts: prodFacts } };
+    const withoutFacts = { ...recorded, id: 'today', facts: prodFacts };
+    const unknown = { ...recorded, id: 'unknown' };
+    const result = simulatePolicy(onLabels, [{ ...base, steps: [withFacts, withoutFacts, unknown] }]);
+    expect(result.changed.map((c) => [c.step_id, `${c.before.effect}→${c.after.effect}`])).toEqual([
+      ['recorded', 'allow→require_approval'],
+      ['today', 'allow→require_approval'],
+    ]);
+  });
+
   it('the policy a run was decided under changes nothing', () => {
     const runs = [recordedRun('run_a', { environment: 'prod' }), recordedRun('run_b', {})];
     expect(simulatePolicy(LENIENT, runs)).toEqual({ runs_considered: 2, steps_considered: 6, steps_skipped: 0, changed: [], truncated: false, summary: {} });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../lib/crypto';
 import { getTool } from '../tools/catalog';
 import { decide, type Decision, type Effect, type Reason } from './decide';
+import { factsFor, unknownTarget, type Facts } from './facts';
 import type { Policy } from './schema';
 
 /** A past run as the D1 mirror recorded it: who ran it, in what context, and each step's decision. */
@@ -21,6 +22,8 @@ export interface RecordedStep {
   /** The resolved arguments and the decision are JSON columns: untrusted shapes until checked. */
   args: unknown;
   decision: unknown;
+  /** Facts looked up today, for a step whose decision did not record the facts it rested on. */
+  facts?: Facts;
 }
 
 export interface ChangedDecision {
@@ -56,7 +59,14 @@ const recordedDecision = z.object({
   approval: z
     .object({ roles: z.array(z.string()), count: z.number(), distinct_from_requester: z.boolean(), expires_in: z.string().optional() })
     .optional(),
+  facts: z.object({ target: z.record(z.string(), z.unknown()), tenant: z.record(z.string(), z.unknown()), now: z.record(z.string(), z.unknown()) }).optional(),
 });
+
+/** Whether a recorded step's decision lacks the facts it rested on (recorded before facts were kept). */
+export function lacksFacts(step: RecordedStep): boolean {
+  const d = recordedDecision.safeParse(step.decision);
+  return !d.success || d.data.facts === undefined;
+}
 
 const recordedArgs = z.record(z.string(), z.unknown());
 
@@ -65,8 +75,9 @@ const recordedArgs = z.record(z.string(), z.unknown());
  * and lists those that would change: another effect, or an approval asked of other people (roles,
  * quorum, separation of duties, expiry) — "two SREs instead of one" is a change too. Each step is
  * asked with what the run recorded: its actor and role, its context, the step's resolved arguments,
- * and whether the runbook step itself demanded an approval (recorded as a `runbook` reason). The
- * tool's flags come from today's catalog.
+ * the trusted facts its decision rested on (today's facts for steps recorded before facts were
+ * kept), and whether the runbook step itself demanded an approval (recorded as a `runbook` reason).
+ * The tool's flags come from today's catalog.
  *
  * Not replayed: budgets and blast-radius limits. They depend on what was spent and on other runs
  * at the time, not on the policy text alone, so their reasons are left out of both sides: a step
@@ -90,6 +101,8 @@ export function simulatePolicy(policy: Policy, runs: readonly RecordedRun[]): Si
         args: args.data,
         actor: { type: run.actor.type, id: run.actor.id, role },
         context: run.context,
+        // The facts as they were when the step was decided; today's for steps recorded without them.
+        facts: (before.data.facts as Facts | undefined) ?? step.facts ?? factsFor(unknownTarget(tool.id, args.data), {}, Date.now()),
         run: { id: run.id, runbook: run.runbook, mode: run.mode },
         stepRequiresApproval: before.data.reasons.some((r) => r.kind === 'runbook'),
       });

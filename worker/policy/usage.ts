@@ -111,9 +111,11 @@ export const RUNS_PER_HOUR_PREFIX = 'budget_exceeded: max_runs_per_hour';
 
 /**
  * Inserts the run's D1 row only if the tenant started fewer than `max` runs in the last hour
- * (runs refused by this same budget do not count). One statement, so concurrent starts cannot
- * both take the last slot. Returns whether the row was inserted (false also when a run with this id
- * exists already: an idempotent retry).
+ * (runs refused by this same budget do not count). Runs that act (execute) and rehearsals (dry
+ * runs, shadow runs) are counted apart, each against `max`: rehearsing can never use up the slots
+ * an incident's real run needs. One statement, so concurrent starts cannot both take the last
+ * slot. Returns whether the row was inserted (false also when a run with this id exists already:
+ * an idempotent retry).
  */
 export async function reserveRunSlot(db: DB, row: RunRowValues, max: number, now: number): Promise<boolean> {
   const since = new Date(now - 3_600_000).toISOString();
@@ -124,6 +126,7 @@ export async function reserveRunSlot(db: DB, row: RunRowValues, max: number, now
            ${row.mode}, ${JSON.stringify(row.inputs)}, ${JSON.stringify(row.context)}, ${row.actorType}, ${row.actorId}, ${row.actorRole},
            ${row.reason}, ${row.costUsd}, ${row.tokens}, ${row.createdAt}, ${row.updatedAt}
     WHERE (SELECT count(*) FROM ${runs} WHERE ${runs.tenantId} = ${row.tenantId} AND ${runs.createdAt} > ${since}
+           AND (${runs.mode} = 'execute') = ${row.mode === 'execute' ? 1 : 0}
            AND (${runs.reason} IS NULL OR ${runs.reason} NOT LIKE ${RUNS_PER_HOUR_PREFIX + '%'})) < ${max}
     ON CONFLICT (id) DO NOTHING`);
   return result.meta.changes > 0;

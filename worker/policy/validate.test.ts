@@ -32,7 +32,7 @@ describe('checkPolicyYaml: errors with lines', () => {
     const r = checkPolicyYaml(
       doc(`  rules:
     - name: prod-writes
-      when: 'has(context.environment) && context.environment == "prod" && tool.mutating'
+      when: 'has(target.labels.environment) && target.labels.environment == "prod" && tool.mutating'
       effect: require_approval
       approval: { roles: [sre], count: 2, distinct_from_requester: true, expires_in: 15m }
 `),
@@ -163,10 +163,29 @@ describe('checkPolicyYaml: warnings', () => {
   });
 
   it('a context key read without has(): the rule would deny every call that lacks it', () => {
-    const warnings = warningsOf(doc(`  rules:\n    - name: r\n      when: 'tool.mutating && context.environment == "prod"'\n      effect: deny\n`));
+    const warnings = warningsOf(doc(`  rules:\n    - name: r\n      when: 'tool.mutating && has(target.name) && context.environment == "prod"'\n      effect: deny\n`));
     expect(warnings).toEqual([
       { path: 'spec.rules[0].when', line: 12, message: expect.stringContaining('reads context.environment without has(context.environment)') },
     ]);
+  });
+
+  it('a label read without has(): a target without that label would be denied', () => {
+    const warnings = warningsOf(doc(`  rules:\n    - name: r\n      when: 'tool.mutating && target.labels.environment == "prod"'\n      effect: require_approval\n`));
+    expect(warnings).toEqual([
+      { path: 'spec.rules[0].when', line: 12, message: expect.stringContaining('reads target.labels.environment without has(target.labels.environment)') },
+    ]);
+  });
+
+  it('a tightening rule that reads only context: the caller dodges it by leaving the claim out', () => {
+    const rule = (effect: string, when: string) => doc(`  rules:\n    - name: r\n      when: '${when}'\n      effect: ${effect}\n`);
+    const claim = 'has(context.environment) && context.environment == "prod" && tool.mutating';
+    for (const effect of ['deny', 'require_approval']) {
+      expect(warningsOf(rule(effect, claim))).toEqual([{ path: 'spec.rules[0].when', line: 12, message: expect.stringContaining(`this ${effect} rule reads context but no trusted fact`) }]);
+    }
+    // Grounded in a trusted fact (the claim may still add caution), or not tightening: no warning.
+    expect(warningsOf(rule('deny', `${claim} || now.change_freeze`))).toEqual([]);
+    expect(warningsOf(rule('require_approval', `${claim} && has(target.labels.team)`))).toEqual([]);
+    expect(warningsOf(rule('allow', claim)).map((w) => w.message)).not.toContainEqual(expect.stringContaining('no trusted fact'));
   });
 
   it('roles no caller can hold, and caller roles the policy leaves out', () => {
@@ -204,6 +223,13 @@ spec:
 describe('checkWhen', () => {
   it('accepts every variable decide() binds', () => {
     expect(checkWhen('has(context.x) && tool.mutating && has(args.namespace) && actor.role == "sre" && has(run.mode)')).toEqual([]);
+    expect(checkWhen('target.kind == "cluster" && target.registered && target.live && target.name != "" && has(target.labels.environment)')).toEqual([]);
+    expect(checkWhen('now.business_hours && !now.change_freeze && now.hour >= 9 && now.weekday == "mon" && tenant.time_zone == "UTC"')).toEqual([]);
+  });
+
+  it('fields the trusted facts do not have are errors', () => {
+    expect(checkWhen('target.environment == "prod"')).toEqual([{ message: expect.stringContaining('target has no field "environment"') }]);
+    expect(checkWhen('now.freeze')).toEqual([{ message: expect.stringContaining('now has no field "freeze"') }]);
   });
 
   it('a has() guard anywhere in the condition clears the context warning', () => {

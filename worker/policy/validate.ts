@@ -8,8 +8,15 @@ import { formatPath, type SourcePath } from '../yaml/path';
 import type { ParsedYaml } from '../yaml/parse';
 import { policySchema, type Policy } from './schema';
 
-/** What a rule's `when` can read (DESIGN §4); decide() binds exactly these. */
-export const RULE_VARIABLES = ['context', 'tool', 'args', 'actor', 'run'] as const;
+/** What a rule's `when` can read (DESIGN §4, §13); decide() binds exactly these. */
+export const RULE_VARIABLES = ['context', 'tool', 'args', 'actor', 'run', 'target', 'tenant', 'now'] as const;
+
+/**
+ * Variables a tightening rule can rest on: what the server knows (the target's labels, the tenant's
+ * schedule, the clock, the credential's actor) and what the call itself is (its arguments, its run).
+ * `context` is the caller's claim and `tool` says what kind of call it is, not where it lands.
+ */
+const GROUNDED_VARIABLES = ['target', 'tenant', 'now', 'actor', 'args', 'run'];
 
 /**
  * Fields of the variables whose shape the platform fixes. Reading another field fails at every
@@ -20,6 +27,9 @@ const FIXED_FIELDS: Record<string, readonly string[]> = {
   tool: ['id', 'mutating', 'risk'],
   actor: ['type', 'id', 'role'],
   run: ['id', 'runbook', 'mode'],
+  target: ['kind', 'name', 'registered', 'live', 'labels'],
+  tenant: ['time_zone', 'business_hours', 'change_freezes'],
+  now: ['utc', 'date', 'time', 'hour', 'weekday', 'business_hours', 'change_freeze', 'change_freeze_name'],
 };
 
 /** The roles an API key or a sign-in can carry; a policy role with another name is never used. */
@@ -74,6 +84,12 @@ export function checkPolicy(policy: Policy, source: Pick<ParsedYaml, 'lineOf'>):
     else seen.set(rule.name, i);
 
     for (const problem of checkWhen(rule.when)) (problem.warning ? warn : error)([...path, 'when'], problem.message);
+    if (rule.effect !== 'allow' && restsOnContextOnly(rule.when)) {
+      warn(
+        [...path, 'when'],
+        `this ${rule.effect} rule reads context but no trusted fact: context is what the caller asserts, so leaving the claim out dodges the rule; base it on target, tenant or now (see README, "What a policy may believe")`,
+      );
+    }
 
     if (rule.effect === 'require_approval') {
       const approvers = rule.approval?.roles ?? DEFAULT_APPROVERS;
@@ -116,18 +132,35 @@ export function checkWhen(expr: string): Problem[] {
       if (!fields.includes(field)) problems.push({ message: `${variable} has no field "${field}"${didYouMean(field, fields)}; it has ${fields.join(', ')}` });
     }
   }
-  if (variables.includes('context')) {
-    const { read, tested } = contextAccess(ast);
+  // Keys of free-form maps: a key that is absent makes the read fail, and a failing rule denies.
+  const maps: [string, string, (n: CelExpr | undefined) => boolean][] = [
+    ['context', 'a call whose context lacks it', isIdent('context')],
+    ['target.labels', 'a target without that label', isLabels],
+  ];
+  for (const [prefix, who, isMap] of maps) {
+    const { read, tested } = mapAccess(ast, isMap);
     for (const key of read) {
       if (!tested.has(key)) {
-        problems.push({
-          warning: true,
-          message: `reads context.${key} without has(context.${key}): a call whose context lacks it makes this rule fail, and a failing rule denies`,
-        });
+        problems.push({ warning: true, message: `reads ${prefix}.${key} without has(${prefix}.${key}): ${who} makes this rule fail, and a failing rule denies` });
       }
     }
   }
   return problems;
+}
+
+/** A condition that reads `context` and nothing the server vouches for (GROUNDED_VARIABLES). */
+export function restsOnContextOnly(expr: string): boolean {
+  const compiled = compileCel(expr);
+  if (!compiled.ok) return false;
+  const vars = compiled.program.variables;
+  return vars.includes('context') && !vars.some((v) => GROUNDED_VARIABLES.includes(v));
+}
+
+const isIdent = (name: string) => (n: CelExpr | undefined) => n?.exprKind.case === 'identExpr' && n.exprKind.value.name === name;
+
+/** `target.labels` */
+function isLabels(n: CelExpr | undefined): boolean {
+  return n?.exprKind.case === 'selectExpr' && n.exprKind.value.field === 'labels' && isIdent('target')(n.exprKind.value.operand);
 }
 
 function checkPattern(pattern: string, path: SourcePath, warn: (path: SourcePath, message: string) => void): void {
@@ -136,14 +169,14 @@ function checkPattern(pattern: string, path: SourcePath, warn: (path: SourcePath
   warn(path, `tool pattern "${pattern}" matches no tool in the catalog${pattern.includes('*') ? '' : didYouMean(pattern, ids)}`);
 }
 
-/** `context.<key>` reads, and the keys tested with `has(context.<key>)`. */
-function contextAccess(ast: CelExpr): { read: Set<string>; tested: Set<string> } {
+/** `<map>.<key>` reads of one free-form map, and the keys tested with `has(<map>.<key>)`. */
+function mapAccess(ast: CelExpr, isMap: (n: CelExpr | undefined) => boolean): { read: Set<string>; tested: Set<string> } {
   const read = new Set<string>();
   const tested = new Set<string>();
   visit(ast, (node) => {
     if (node.exprKind.case !== 'selectExpr') return;
     const { operand, field, testOnly } = node.exprKind.value;
-    if (operand?.exprKind.case === 'identExpr' && operand.exprKind.value.name === 'context') (testOnly ? tested : read).add(field);
+    if (isMap(operand)) (testOnly ? tested : read).add(field);
   });
   return { read, tested };
 }

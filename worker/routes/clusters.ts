@@ -6,11 +6,12 @@ import { listOf } from '../api/schemas';
 import { requireManage } from '../auth/permissions';
 import { limitSubject } from '../auth/rate-limit';
 import { clusterStub, forgetCluster } from '../clusters/backend';
-import { clusterForToken, getCluster, listClusters, registerCluster, revokeCluster, type ClusterRow } from '../clusters/store';
+import { clusterForToken, getCluster, listClusters, registerCluster, revokeCluster, setClusterLabels, type ClusterRow } from '../clusters/store';
 import { CONNECT_HEADERS, type RelayStatus } from '../clusters/types';
 import { makeDb } from '../db/client';
 import type { AppEnv, Env } from '../env';
 import { ApiError, errorBody } from '../lib/errors';
+import { labelsSchema } from '../policy/labels';
 
 /** As the k8s tools validate their `cluster` argument: a DNS label. */
 const ClusterName = z
@@ -30,6 +31,7 @@ const HealthSchema = z.object({
 const ClusterSchema = z
   .object({
     name: z.string(),
+    labels: z.record(z.string(), z.string()).describe('What policies know about the cluster (`target.labels`)'),
     created_at: z.string(),
     created_by: z.string().nullable(),
     connected: z.boolean().describe('A relay holds the WebSocket and has said hello'),
@@ -55,7 +57,7 @@ type ClusterView = z.infer<typeof ClusterSchema>;
 
 async function viewOf(env: Env, row: ClusterRow): Promise<ClusterView> {
   const status: RelayStatus = await clusterStub(env, row.tenantId, row.name).status();
-  return { name: row.name, created_at: row.createdAt, created_by: row.createdBy, ...status };
+  return { name: row.name, labels: row.labels ?? {}, created_at: row.createdAt, created_by: row.createdBy, ...status };
 }
 
 export const clusterRoutes = router()
@@ -65,18 +67,44 @@ export const clusterRoutes = router()
       path: '/clusters',
       summary: "Register a Kubernetes cluster; returns the relay's token (shown once)",
       tags: ['clusters'],
-      body: z.object({ name: ClusterName }).strict(),
-      response: z.object({ name: z.string(), token: z.string().describe("The relay's CLUSTER_TOKEN; only its hash is kept") }).openapi('ClusterCreated'),
+      body: z.object({ name: ClusterName, labels: labelsSchema.optional() }).strict(),
+      response: z
+        .object({ name: z.string(), labels: z.record(z.string(), z.string()), token: z.string().describe("The relay's CLUSTER_TOKEN; only its hash is kept") })
+        .openapi('ClusterCreated'),
       status: 201,
     }),
     async (c) => {
       const p = c.get('principal');
       await requireManage(c, 'register clusters');
-      const { name } = c.req.valid('json');
-      const { token } = await registerCluster(c.env, makeDb(c.env.DB), { tenantId: p.tenantId, name, createdBy: p.keyId });
+      const { name, labels = {} } = c.req.valid('json');
+      const { token } = await registerCluster(c.env, makeDb(c.env.DB), { tenantId: p.tenantId, name, createdBy: p.keyId, labels });
       forgetCluster(p.tenantId, name);
-      await audit(c, { action: 'cluster.registered', resource: { type: 'cluster', id: name }, data: { name } });
-      return c.json({ name, token }, 201);
+      await audit(c, { action: 'cluster.registered', resource: { type: 'cluster', id: name }, data: { name, labels } });
+      return c.json({ name, labels, token }, 201);
+    },
+  )
+  .openapi(
+    route({
+      method: 'patch',
+      path: '/clusters/{name}',
+      summary: "Replace a cluster's labels (what policies read as `target.labels`)",
+      tags: ['clusters'],
+      params: NameParam,
+      body: z.object({ labels: labelsSchema }).strict(),
+      response: z.object({ name: z.string(), labels: z.record(z.string(), z.string()) }).openapi('ClusterLabels'),
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      await requireManage(c, 'label clusters');
+      const { name } = c.req.valid('param');
+      const { labels } = c.req.valid('json');
+      const db = makeDb(c.env.DB);
+      const before = await getCluster(db, p.tenantId, name);
+      const row = before && (await setClusterLabels(db, p.tenantId, name, labels));
+      if (!row) throw ApiError.notFound('Cluster');
+      // Labels decide approvals: who changed them, from what to what, is in the audit log.
+      await audit(c, { action: 'cluster.labels_changed', resource: { type: 'cluster', id: name }, data: { name, before: before.labels ?? {}, after: labels } });
+      return c.json({ name, labels: row.labels ?? {} }, 200);
     },
   )
   .openapi(route({ method: 'get', path: '/clusters', summary: "Registered clusters and their relays' status", tags: ['clusters'], response: listOf(ClusterSchema) }), async (c) => {

@@ -20,6 +20,7 @@ const IntegrationSchema = z
     previous_secret_valid_until: z.string().nullable().describe('During a webhook secret rotation, when the old secret stops working'),
     webhook_url: z.string().describe('Where the vendor sends its webhooks'),
     run_as_role: z.enum(['viewer', 'operator', 'sre', 'admin']),
+    target_labels: z.record(z.string(), z.record(z.string(), z.string())).describe('Labels per repository, project or service: `target.labels` in policies'),
     updated_at: z.string().nullable(),
   })
   .openapi('Integration');
@@ -70,6 +71,7 @@ export const integrationRoutes = router()
           credentials_changed: body.credentials !== undefined,
           webhook_secret_changed: body.webhook_secret !== undefined,
           run_as_role: row.runAsRole,
+          ...(body.target_labels !== undefined ? { target_labels: row.targetLabels } : {}),
         },
       });
       return c.json(viewOf(originOf(c.req.url), p.tenantId, vendor, row), 200);

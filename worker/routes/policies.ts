@@ -8,7 +8,8 @@ import type { Policy } from '../policy/schema';
 import { makeDb } from '../db/client';
 import { ApiError } from '../lib/errors';
 import { diffPolicies, unifiedDiff } from '../policy/diff';
-import { simulatePolicy } from '../policy/simulate';
+import { factsSource } from '../policy/facts-load';
+import { lacksFacts, simulatePolicy, type RecordedRun } from '../policy/simulate';
 import { activatePolicy, createPolicy, findPolicy, getPolicy, listPolicies, recentRunRecords, validatePolicyDocument } from '../store/policies';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
@@ -56,6 +57,19 @@ const Simulation = z
     summary: z.record(z.string(), z.number()).describe('Changes by transition, e.g. { "allow→deny": 2 }; require_approval→require_approval counts approvals asked of other people'),
   })
   .openapi('PolicySimulation');
+
+/** Steps recorded before decisions kept their facts are replayed on the facts the server knows today. */
+async function withTodaysFacts(db: ReturnType<typeof makeDb>, tenantId: string, runs: RecordedRun[]): Promise<RecordedRun[]> {
+  const source = factsSource(db, tenantId);
+  const now = Date.now();
+  for (const run of runs) {
+    for (const step of run.steps) {
+      if (!lacksFacts(step) || typeof step.args !== 'object' || step.args === null) continue;
+      step.facts = await source.forCall(step.tool, step.args as Record<string, unknown>, now);
+    }
+  }
+  return runs;
+}
 
 export const policyRoutes = router()
   .openapi(
@@ -147,7 +161,7 @@ export const policyRoutes = router()
       const db = makeDb(c.env.DB);
       const policy = await getPolicy(db, p.tenantId, c.req.valid('param').id);
       const { runs } = c.req.valid('json');
-      const result = simulatePolicy(policy.spec, await recentRunRecords(db, p.tenantId, runs));
+      const result = simulatePolicy(policy.spec, await withTodaysFacts(db, p.tenantId, await recentRunRecords(db, p.tenantId, runs)));
       const ref = { id: policy.id, name: policy.name, version: policy.version };
       await audit(c, {
         action: 'policy.simulated',

@@ -137,7 +137,7 @@ export const runRoutes = router()
     const p = c.get('principal');
     requireRole(p, 'sre', 'retry compensation');
     const stub = await ownedRun(c, c.req.valid('param').id);
-    return c.json(unwrap(await stub.retryCompensation(p.actor)), 200);
+    return c.json(unwrap(await stub.retryCompensation({ ...p.actor, role: p.role })), 200);
   })
   .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/approve', summary: 'Approve a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'approve'))
   .openapi(route({ method: 'post', path: '/runs/{id}/steps/{stepId}/deny', summary: 'Deny a waiting step', tags: ['runs'], params: RunStepParams, body: ReviewSchema, response: StepSchema }), (c) => review(c, 'deny'))
@@ -145,7 +145,7 @@ export const runRoutes = router()
     const p = c.get('principal');
     requireRole(p, 'operator', 'cancel runs');
     const stub = await ownedRun(c, c.req.valid('param').id);
-    const run = unwrap(await stub.cancel(p.actor, c.req.valid('json').compensate));
+    const run = unwrap(await stub.cancel({ ...p.actor, role: p.role }, c.req.valid('json').compensate));
     return c.json(run, 200);
   })
   .openapi(route({ method: 'get', path: '/approvals', summary: 'Steps waiting for an approval the caller may give', tags: ['runs'], response: listOf(ApprovalItem) }), async (c) => {

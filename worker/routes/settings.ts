@@ -6,7 +6,10 @@ import { makeDb } from '../db/client';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
 import { encryptSecret } from '../lib/secrets';
+import { platformCeilings } from '../policy/ceilings';
 import {
+  businessHoursSchema,
+  changeFreezeSchema,
   getTenantSettings,
   putTenantSettings,
   rateLimitSettingsSchema,
@@ -31,7 +34,18 @@ const OidcView = z.object({
   login_url: z.string().describe('Read-only: where people start signing in'),
 });
 
-const SettingsView = z.object({ oidc: OidcView.optional(), rate_limit: rateLimitSettingsSchema.optional() }).openapi('TenantSettings');
+const SettingsView = z
+  .object({
+    oidc: OidcView.optional(),
+    rate_limit: rateLimitSettingsSchema.optional(),
+    time_zone: z.string().optional().describe('IANA time zone of business hours and of `now` in policies (default UTC)'),
+    business_hours: businessHoursSchema.optional().describe('`now.business_hours` in policies (default mon–fri 09:00–17:00)'),
+    change_freezes: z.array(changeFreezeSchema).optional().describe('`now.change_freeze` in policies'),
+  })
+  .openapi('TenantSettings');
+
+/** The schedule fields (policies' trusted time facts), kept as sent. */
+const SCHEDULE_KEYS = ['time_zone', 'business_hours', 'change_freezes'] as const;
 
 function view(c: Context<AppEnv>, tenantId: string, s: StoredTenantSettings): z.infer<typeof SettingsView> {
   const out: z.infer<typeof SettingsView> = {};
@@ -45,6 +59,7 @@ function view(c: Context<AppEnv>, tenantId: string, s: StoredTenantSettings): z.
     };
   }
   if (s.rate_limit) out.rate_limit = s.rate_limit;
+  for (const k of SCHEDULE_KEYS) if (s[k] !== undefined) (out as Record<string, unknown>)[k] = s[k];
   return out;
 }
 
@@ -69,6 +84,20 @@ async function storedOidc(c: Context<AppEnv>, tenantId: string, next: NonNullabl
   return { ...rest, ...(enc ? { client_secret_enc: enc } : {}) };
 }
 
+/** A tenant's rate limit must stay under the platform's ceiling: the limiter is shared. */
+function checkedRate(c: Context<AppEnv>, rate: NonNullable<TenantSettings['rate_limit']>): NonNullable<TenantSettings['rate_limit']> {
+  const ceilings = platformCeilings(c.env);
+  const details: { path: string; message: string }[] = [];
+  if (rate.requests_per_minute > ceilings.requests_per_minute) {
+    details.push({ path: 'rate_limit.requests_per_minute', message: `must be at most ${ceilings.requests_per_minute}, the platform's ceiling` });
+  }
+  if ((rate.burst ?? rate.requests_per_minute) > ceilings.burst) {
+    details.push({ path: 'rate_limit.burst', message: `must be at most ${ceilings.burst}, the platform's ceiling${rate.burst === undefined ? ' (unset, it equals requests_per_minute)' : ''}` });
+  }
+  if (details.length) throw ApiError.validation(details);
+  return rate;
+}
+
 /** What the audit log records of OIDC settings: everything shown, and how the client authenticates. */
 function auditedOidc(shown: z.infer<typeof OidcView>, secretSent: boolean): Record<string, unknown> {
   const { client_secret_set, redirect_uri: _r, login_url: _l, ...rest } = shown;
@@ -76,7 +105,7 @@ function auditedOidc(shown: z.infer<typeof OidcView>, secretSent: boolean): Reco
 }
 
 export const settingsRoutes = router()
-  .openapi(route({ method: 'get', path: '/settings', summary: 'Tenant settings: OIDC sign-in and rate limits (admin; secrets never returned)', tags: ['settings'], response: SettingsView }), async (c) => {
+  .openapi(route({ method: 'get', path: '/settings', summary: 'Tenant settings: OIDC sign-in, rate limits, and the schedule policies read (time zone, business hours, change freezes); admin, secrets never returned', tags: ['settings'], response: SettingsView }), async (c) => {
     const p = c.get('principal');
     await requireManage(c, 'read tenant settings');
     return c.json(view(c, p.tenantId, await getTenantSettings(makeDb(c.env.DB), p.tenantId)), 200);
@@ -98,7 +127,8 @@ export const settingsRoutes = router()
       const current = await getTenantSettings(db, p.tenantId);
       const next: StoredTenantSettings = {};
       if (body.oidc) next.oidc = await storedOidc(c, p.tenantId, body.oidc, current.oidc);
-      if (body.rate_limit) next.rate_limit = body.rate_limit;
+      if (body.rate_limit) next.rate_limit = checkedRate(c, body.rate_limit);
+      for (const k of SCHEDULE_KEYS) if (body[k] !== undefined) (next as Record<string, unknown>)[k] = body[k];
       await putTenantSettings(db, p.tenantId, next);
       const shown = view(c, p.tenantId, next);
       await audit(c, {
@@ -107,6 +137,9 @@ export const settingsRoutes = router()
         data: {
           oidc: shown.oidc ? auditedOidc(shown.oidc, body.oidc?.client_secret !== undefined) : null,
           rate_limit: shown.rate_limit ?? null,
+          time_zone: shown.time_zone ?? null,
+          business_hours: shown.business_hours ?? null,
+          change_freezes: shown.change_freezes ?? null,
         },
       });
       return c.json(shown, 200);

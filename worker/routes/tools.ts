@@ -11,6 +11,8 @@ import { TERMINAL_RUN, type RunView } from '../runs/types';
 import { makeDb } from '../db/client';
 import { ApiError, zodDetails } from '../lib/errors';
 import { decide } from '../policy/decide';
+import { platformCeilings, withCeilings } from '../policy/ceilings';
+import { loadFacts } from '../policy/facts-load';
 import { activePolicy } from '../store/policies';
 import { describeTools, getTool } from '../tools/catalog';
 
@@ -48,21 +50,24 @@ export const toolRoutes = router()
       const args = tool.args.safeParse(body.args);
       if (!args.success) throw ApiError.validation(zodDetails(args.error, 'args'));
       const db = makeDb(c.env.DB);
-      const policy = await activePolicy(db, p.tenantId);
+      const spec = withCeilings((await activePolicy(db, p.tenantId)).spec, platformCeilings(c.env));
       const now = Date.now();
-      // The same inputs the run engine gives decide(): the tenant's spend today and the blast-radius
-      // windows, so the answer says "denied: limit reached" when a run would be told so.
-      const decision = decide(policy.spec, {
+      const callArgs = args.data as Record<string, unknown>;
+      const facts = await loadFacts(db, p.tenantId, tool.id, callArgs, now);
+      // The same inputs the run engine gives decide(): the trusted facts, the tenant's spend today and
+      // the blast-radius windows, so the answer says "denied: limit reached" when a run would be told so.
+      const decision = decide(spec, {
         tool: { id: tool.id, mutating: tool.mutating, risk: tool.risk },
-        args: args.data as Record<string, unknown>,
+        args: callArgs,
         actor: { type: p.actor.type, id: p.actor.id, role: p.role },
         context: body.context,
+        facts,
         usage: {
           tenant: { cost_usd_today: await tenantCostToday(db, p.tenantId, '', now) },
-          limits: await limitCounts(db, p.tenantId, policy.spec, tool.id, now),
+          limits: await limitCounts(db, p.tenantId, spec, tool.id, now),
         },
       });
-      return c.json({ ...decision, operations: tool.dryRun(args.data) }, 200);
+      return c.json({ ...decision, facts, operations: tool.dryRun(args.data) }, 200);
     },
   )
   .openapi(

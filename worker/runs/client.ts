@@ -28,8 +28,9 @@ export interface RunObject {
   traces(): Promise<TraceRecord[]>;
   stepResult(stepId: string): Promise<StepResult>;
   review(stepId: string, reviewer: Actor, verdict: 'approve' | 'deny', comment: string | undefined, canApprove: boolean): Promise<RpcResult<StepView>>;
-  cancel(actor: { type: string; id: string }, compensate: boolean): Promise<RpcResult<RunView>>;
-  retryCompensation(actor: { type: string; id: string }): Promise<RpcResult<RunView>>;
+  /** `actor` with the role its credential carries: undoing is decided by the policy as that person. */
+  cancel(actor: Actor, compensate: boolean): Promise<RpcResult<RunView>>;
+  retryCompensation(actor: Actor): Promise<RpcResult<RunView>>;
   ensureScheduled(): Promise<void>;
   settle(): Promise<void>;
   fetch(request: Request): Promise<Response>;

@@ -6,7 +6,7 @@ import { resolveInputs } from '../runbooks';
 import { activePolicy } from '../store/policies';
 import { RUNS_PER_HOUR_PREFIX, reserveRunSlot } from '../policy/usage';
 import { clusters, integrations, runs, shadowExpectations, tenants } from '../db/schema';
-import { and, eq, exists, isNull, sql } from 'drizzle-orm';
+import { and, eq, exists, sql } from 'drizzle-orm';
 import { runClient } from './client';
 import { runExists, runRow } from './mirror';
 import { shadowHook } from '../shadow/hook';
@@ -14,6 +14,7 @@ import { currentRunbook } from '../store/runbooks';
 import type { RunMode, RunState, RunView } from './types';
 import type { Runbook } from '../runbooks/types';
 import { roleOf } from '../policy/schema';
+import { platformCeilings, withCeilings } from '../policy/ceilings';
 import { currentTraceparent } from '../observability/tracing';
 
 export interface CreateRunRequest {
@@ -103,7 +104,8 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     tenantId: principal.tenantId,
     runbook: req.runbook,
     spec: req.spec,
-    policy: policy.spec,
+    // The tenant's budgets, held under the platform's ceilings: a policy cannot lift those.
+    policy: withCeilings(policy.spec, platformCeilings(env)),
     policyId: policy.id,
     mode: req.mode,
     status: 'queued',
@@ -138,10 +140,13 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
   return { run: outcome.view, replayed: !outcome.created };
 }
 
-/** Whether the tenant set an integration live or registered a cluster (not revoked): one query. */
+/**
+ * Whether the tenant set an integration live or ever registered a cluster (revoked ones count: a
+ * call on a revoked cluster then fails on the live path instead of being simulated). One query.
+ */
 async function tenantHasLiveTargets(db: DB, tenantId: string): Promise<boolean> {
   const liveIntegration = db.select({ one: sql`1` }).from(integrations).where(and(eq(integrations.tenantId, tenantId), eq(integrations.mode, 'live')));
-  const cluster = db.select({ one: sql`1` }).from(clusters).where(and(eq(clusters.tenantId, tenantId), isNull(clusters.revokedAt)));
+  const cluster = db.select({ one: sql`1` }).from(clusters).where(eq(clusters.tenantId, tenantId));
   const [row] = await db
     .select({ live: sql<number>`(${exists(liveIntegration)} or ${exists(cluster)})` })
     .from(tenants)

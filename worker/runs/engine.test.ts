@@ -131,7 +131,7 @@ describe('RunEngine on a fake host', () => {
     // The scale was still undone: one failure does not stop the others.
     expect(run.steps.find((s) => s.id === 'scale')!.status).toBe('compensated');
     relayUp = true;
-    expect(await engine().retryCompensation({ type: 'api_key', id: 'sre-2' })).toBe(true);
+    expect(await engine().retryCompensation({ type: 'api_key', id: 'sre-2', role: 'sre' })).toBe(true);
     await drive(host, engine);
     expect(run.status).toBe('failed');
     expect(run.compensation_failed).toBeUndefined();
@@ -160,7 +160,7 @@ describe('RunEngine on a fake host', () => {
       const value = await work(new AbortController().signal);
       if (run.steps[0]!.status === 'running' && !superseded) {
         superseded = true;
-        await engine().cancel({ type: 'api_key', id: 'k2' }, true);
+        await engine().cancel({ type: 'api_key', id: 'k2', role: 'sre' }, true);
         throw new Superseded();
       }
       return value;

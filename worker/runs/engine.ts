@@ -1,12 +1,14 @@
 import { evalCondition } from '../cel';
 import { withSpan } from '../observability/tracing';
+import type { Facts } from '../policy/facts';
 import type { Reservation } from '../policy/usage';
 import type { RunbookStep } from '../runbooks/types';
 import { RunAgents, type AgentEvent, type AgentsHost } from './agents';
 import type { Reviewer, ReviewRefusal } from './approval-rules';
 import { recordAgents, stopForBudget, usage } from './budget';
 import { stepsToCompensate } from './compensation';
-import { cancelRun, retryCompensation, reviewStep } from './interventions';
+import type { Requester } from './compensation-policy';
+import { cancelRun, retryCompensation, reviewStep, type Refusal } from './interventions';
 import type { ToolCall, ToolInvoker, ToolOutcome } from './invoke';
 import { outOfLine, type ResultRef } from './results';
 import { attemptStep } from './step-attempt';
@@ -47,6 +49,8 @@ export interface Governor {
   limitCounts(toolId: string): Promise<(number | undefined)[] | undefined>;
   /** Takes a blast-radius slot for this step's call, atomically; idempotent per (run, step). */
   reserve(stepId: string, toolId: string): Promise<Reservation>;
+  /** The trusted facts of a call (its target's labels, the tenant's schedule, the clock): DESIGN §13. */
+  facts(toolId: string, args: Record<string, unknown>): Promise<Facts>;
 }
 
 
@@ -348,13 +352,13 @@ export class RunEngine {
     return reviewStep(this, stepId, reviewer, verdict, comment);
   }
 
-  /** Stops the run at once (interventions.ts). */
-  cancel(actor: { type: string; id: string }, compensate: boolean): Promise<void> {
+  /** Stops the run at once (interventions.ts); refused, with nothing changed, when the canceller may not undo what it asks undone. */
+  cancel(actor: Requester, compensate: boolean): Promise<Refusal | undefined> {
     return cancelRun(this, actor, compensate);
   }
 
   /** Tries the failed compensations of a finished run again (interventions.ts). */
-  retryCompensation(actor: { type: string; id: string }): Promise<boolean> {
+  retryCompensation(actor: Requester): Promise<Refusal | boolean> {
     return retryCompensation(this, actor);
   }
 

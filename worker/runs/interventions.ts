@@ -4,6 +4,8 @@
  * applies it under the lock, superseding any call in flight. Part of the run engine (engine.ts).
  */
 import { approvalsFor, approvalsNeeded, reviewRefusal, type Reviewer, type ReviewRefusal } from './approval-rules';
+import { stepsToCompensate } from './compensation';
+import { compensationRefusal, type Requester } from './compensation-policy';
 import type { RunEngine } from './engine';
 import type { StepState } from './types';
 
@@ -38,17 +40,31 @@ export async function reviewStep(e: RunEngine, stepId: string, reviewer: Reviewe
   return step;
 }
 
+/** A refusal of a person's request, with nothing changed. */
+export interface Refusal {
+  code: 'forbidden';
+  message: string;
+}
+
+/** A step whose call may be under way (it may have acted): a cancel marks its outcome unknown. */
+const inFlight = (s: StepState) => s.status === 'running' && s.attempts > 0 && s.tool !== 'core.wait';
+
 /**
  * Stops the run at once: nothing further starts. A step whose call may be in flight is marked
  * `outcome_unknown` (it may have acted); with `compensate`, what completed — or may have — is
- * undone, newest first, before the run ends `cancelled`.
+ * undone, newest first, before the run ends `cancelled`. The undoing is decided by the policy with
+ * the canceller as actor first (compensation-policy.ts): a refusal changes nothing.
  */
-export async function cancelRun(e: RunEngine, actor: { type: string; id: string }, compensate: boolean): Promise<void> {
+export async function cancelRun(e: RunEngine, actor: Requester, compensate: boolean): Promise<Refusal | undefined> {
   const run = e.run;
   const reason = `Cancelled by ${actor.id}`;
+  if (compensate && run.compensate.length === 0) {
+    const planned = stepsToCompensate({ steps: run.steps.map((s) => (inFlight(s) ? { ...s, outcome_unknown: true } : s)) });
+    const refused = await compensationRefusal(e, actor, planned);
+    if (refused) return { code: 'forbidden', message: refused };
+  }
   for (const s of run.steps) {
-    const inFlight = s.status === 'running' && s.attempts > 0 && s.tool !== 'core.wait';
-    if (inFlight) {
+    if (inFlight(s)) {
       s.status = 'failed';
       s.outcome_unknown = true;
       s.error = `Cancelled while attempt ${s.attempts} was under way; whether it acted is unknown${s.error ? ` (the previous attempt failed: ${s.error})` : ''}`;
@@ -66,17 +82,20 @@ export async function cancelRun(e: RunEngine, actor: { type: string; id: string 
     run.status = 'running';
     run.reason = reason;
     run.outcome = 'cancelled';
-    await e.host.commit([{ type: 'run.compensating', actor, message: `${reason}; compensating ${run.compensate.join(', ')}` }], { allSteps: true });
-    return;
+    await e.host.commit([{ type: 'run.compensating', actor: { type: actor.type, id: actor.id }, message: `${reason}; compensating ${run.compensate.join(', ')}` }], { allSteps: true });
+    return undefined;
   }
-  await e.finish('cancelled', reason, [], actor);
+  await e.finish('cancelled', reason, [], { type: actor.type, id: actor.id });
+  return undefined;
 }
 
-/** An sre asks for the failed compensations of a finished run to be tried again. */
-export async function retryCompensation(e: RunEngine, actor: { type: string; id: string }): Promise<boolean> {
+/** An sre asks for the failed compensations of a finished run to be tried again; decided with them as actor. */
+export async function retryCompensation(e: RunEngine, actor: Requester): Promise<Refusal | boolean> {
   const run = e.run;
   const failed = run.compensation_failed ?? [];
   if (failed.length === 0) return false;
+  const refused = await compensationRefusal(e, actor, failed);
+  if (refused) return { code: 'forbidden', message: refused };
   for (const id of failed) {
     const step = run.steps.find((s) => s.id === id);
     // A new attempt (a new key: the last one's failure must not be replayed), with a new window.
@@ -87,7 +106,7 @@ export async function retryCompensation(e: RunEngine, actor: { type: string; id:
   run.compensation_failed = undefined;
   run.status = 'running';
   run.ended_at = undefined;
-  await e.host.commit([{ type: 'run.compensating', actor, message: `Compensation retried by ${actor.id}: ${failed.join(', ')}` }], { allSteps: true });
+  await e.host.commit([{ type: 'run.compensating', actor: { type: actor.type, id: actor.id }, message: `Compensation retried by ${actor.id}: ${failed.join(', ')}` }], { allSteps: true });
   return true;
 }
 

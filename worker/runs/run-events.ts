@@ -3,6 +3,7 @@
  * from the run's Durable Object, which is only the runtime glue between them.
  */
 import type { DB } from '../db/client';
+import { loadFacts } from '../policy/facts-load';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../policy/usage';
 import type { Governor, PendingEvent } from './engine';
 import { loadRunHistory } from './history';
@@ -36,6 +37,7 @@ export function d1Governor(db: DB, run: RunState): Governor {
     tenantCostToday: () => tenantCostToday(db, run.tenantId, run.id, Date.now()),
     limitCounts: (toolId) => limitCounts(db, run.tenantId, run.policy, toolId, Date.now()),
     reserve: (stepId, toolId) => reserveLimitSlot(db, { tenantId: run.tenantId, runId: run.id, stepId, tool: toolId }, run.policy, Date.now()),
+    facts: (toolId, args) => loadFacts(db, run.tenantId, toolId, args, Date.now()),
   };
 }
 

@@ -7,6 +7,7 @@ import { evalCondition } from '../cel';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { parseDuration } from '../lib/duration';
 import { budgetReason, decide, type Reason } from '../policy/decide';
+import { factsFor, unknownTarget } from '../policy/facts';
 import { getTool } from '../tools/catalog';
 import type { ToolDef } from '../tools/types';
 import { approvalsFor, approvalsNeeded } from './approval-rules';
@@ -53,17 +54,21 @@ export async function prepareStep(e: RunEngine, step: StepState): Promise<Wake |
   const voided = step.approvals.some((a) => a.verdict === 'approve' && a.args_hash !== argsHash);
   step.args = resolved.args;
   step.args_hash = argsHash;
+  // What the server knows about this call's target and time, looked up now (never the run's context).
+  const facts = (await e.host.governor?.facts(tool.id, resolved.args)) ?? factsFor(unknownTarget(tool.id, resolved.args), {}, e.host.now());
   const decision = decide(e.run.policy, {
     tool: { id: tool.id, mutating: tool.mutating, risk: tool.risk },
     args: resolved.args,
     actor: e.run.actor,
     context: e.run.context,
+    facts,
     run: { id: e.run.id, runbook: e.run.runbook.name, mode: e.run.mode },
     stepRequiresApproval: spec.approval === 'required',
     usage: { ...usage, limits: await e.host.governor?.limitCounts(tool.id) },
   });
   const reviewed = await e.agents.review(step, decision, vars.steps);
-  step.decision = reviewed.decision;
+  // The decision keeps the facts it rested on: the run view and the policy simulator show them.
+  step.decision = { ...reviewed.decision, facts };
   if (await recordAgents(e, step, reviewed.events)) return 'continue';
   const effect = step.decision.effect;
 

@@ -6,6 +6,7 @@ import type { Env, Role } from '../env';
 import { ApiError, zodDetails } from '../lib/errors';
 import { decryptSecret, encryptSecret } from '../lib/secrets';
 import { credentialSchemas, type Vendor } from '../integrations/types';
+import { checkedTargetLabels, labelsSchema } from '../policy/labels';
 
 export const SOURCES = ['github', 'jira', 'pagerduty', 'alertmanager', 'generic'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -23,6 +24,10 @@ export const integrationBody = z
     credentials: z.record(z.string(), z.unknown()).optional().describe('Stored encrypted, never returned. GitHub { token }; Jira { email, api_token } or { token }; PagerDuty { token, from_email }'),
     webhook_secret: z.string().min(16, 'must be at least 16 characters').max(500).optional().describe('Stored encrypted, never returned; the previous one keeps working for 24 h'),
     run_as_role: z.enum(['viewer', 'operator', 'sre', 'admin']).optional().describe('The role runs started by this source\'s webhooks act with (default operator)'),
+    target_labels: z
+      .record(z.string().min(1).max(200), labelsSchema)
+      .optional()
+      .describe('Labels per target, read by policies as `target.labels`: GitHub "owner/repo", Jira project key, PagerDuty service id → { environment: "prod", … }. Replaces the stored map.'),
   })
   .strict();
 export type IntegrationBody = z.infer<typeof integrationBody>;
@@ -36,6 +41,7 @@ export interface IntegrationView {
   previous_secret_valid_until: string | null;
   webhook_url: string;
   run_as_role: Role;
+  target_labels: Record<string, Record<string, string>>;
   updated_at: string | null;
 }
 
@@ -57,6 +63,7 @@ export function viewOf(origin: string, tenantId: string, vendor: Source, row: Ro
     previous_secret_valid_until: prevValid,
     webhook_url: `${origin}/api/v1/hooks/${tenantId}/${vendor}`,
     run_as_role: (row?.runAsRole ?? 'operator') as Role,
+    target_labels: row?.targetLabels ?? {},
     updated_at: row?.updatedAt ?? null,
   };
 }
@@ -116,6 +123,7 @@ export async function putIntegration(env: Env, db: DB, tenantId: string, vendor:
     previousWebhookSecretEnc,
     previousSecretExpiresAt,
     runAsRole: body.run_as_role ?? current?.runAsRole ?? 'operator',
+    targetLabels: checkedTargetLabels(vendor, body.target_labels) ?? current?.targetLabels ?? {},
     updatedBy: actorId,
     updatedAt: new Date(now).toISOString(),
   } satisfies typeof integrations.$inferInsert;

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DB } from '../db/client';
 import { tenants } from '../db/schema';
+import { isTimeZone, WEEKDAYS } from '../policy/facts';
 
 const role = z.enum(['viewer', 'operator', 'sre', 'admin']);
 
@@ -54,11 +55,43 @@ export const rateLimitSettingsSchema = z
   })
   .strict();
 
+const clock = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time "HH:MM" (00:00 to 24:00)');
+
+/** When people are at work, in the tenant's time zone: `now.business_hours` in policies. */
+export const businessHoursSchema = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS)).min(1).max(7),
+    start: clock,
+    end: clock,
+  })
+  .strict()
+  .refine((b) => b.start < b.end, { message: 'end must be after start (hours that cross midnight: use two days)', path: ['end'] });
+
+/** A window in which changes are frozen: `now.change_freeze` in policies. */
+export const changeFreezeSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }),
+    reason: z.string().max(500).optional(),
+  })
+  .strict()
+  .refine((f) => Date.parse(f.start) < Date.parse(f.end), { message: 'end must be after start', path: ['end'] });
+
+/** The tenant's schedule: the facts behind `tenant` and `now` in policies (DESIGN §13). */
+const scheduleFields = {
+  /** IANA time zone of business hours and of `now`'s local fields; default UTC. */
+  time_zone: z.string().max(100).refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"').optional(),
+  business_hours: businessHoursSchema.optional(),
+  change_freezes: z.array(changeFreezeSchema).max(100).optional(),
+};
+
 /** What an admin sends with `PUT /settings`. */
 export const tenantSettingsSchema = z
   .object({
     oidc: oidcSettingsSchema.optional(),
     rate_limit: rateLimitSettingsSchema.optional(),
+    ...scheduleFields,
   })
   .strict();
 
@@ -73,6 +106,7 @@ export const storedTenantSettingsSchema = z
   .object({
     oidc: storedOidcSettingsSchema.optional(),
     rate_limit: rateLimitSettingsSchema.optional(),
+    ...scheduleFields,
   })
   .strict();
 

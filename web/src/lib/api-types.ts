@@ -109,6 +109,21 @@ export interface Schemas {
       requests_per_minute: number;
       burst?: number;
     };
+    /** IANA time zone of business hours and of `now` in policies (default UTC) */
+    time_zone?: string;
+    /** `now.business_hours` in policies (default mon–fri 09:00–17:00) */
+    business_hours?: {
+      days: Array<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun">;
+      start: string;
+      end: string;
+    };
+    /** `now.change_freeze` in policies */
+    change_freezes?: Array<{
+      name: string;
+      start: string;
+      end: string;
+      reason?: string;
+    }>;
   };
   ResealReport: {
     /** Stored secrets looked at (integration credentials and webhook secrets, cluster signing keys, OIDC client secrets) */
@@ -133,6 +148,8 @@ export interface Schemas {
     /** Where the vendor sends its webhooks */
     webhook_url: string;
     run_as_role: "viewer" | "operator" | "sre" | "admin";
+    /** Labels per repository, project or service: `target.labels` in policies */
+    target_labels: Record<string, Record<string, string>>;
     updated_at: string | null;
   };
   ConnectionCheck: {
@@ -259,6 +276,12 @@ export interface Schemas {
       count: number;
       distinct_from_requester: boolean;
       expires_in?: string;
+    };
+    /** The trusted facts the decision rested on (`target`, `tenant`, `now` in policies); context is not among them */
+    facts?: {
+      target: Record<string, unknown>;
+      tenant: Record<string, unknown>;
+      now: Record<string, unknown>;
     };
   };
   Compensation: {
@@ -719,11 +742,18 @@ export interface Schemas {
   };
   ClusterCreated: {
     name: string;
+    labels: Record<string, string>;
     /** The relay's CLUSTER_TOKEN; only its hash is kept */
     token: string;
   };
+  ClusterLabels: {
+    name: string;
+    labels: Record<string, string>;
+  };
   Cluster: {
     name: string;
+    /** What policies know about the cluster (`target.labels`) */
+    labels: Record<string, string>;
     created_at: string;
     created_by: string | null;
     /** A relay holds the WebSocket and has said hello */
@@ -925,7 +955,7 @@ export interface Operations {
     };
     response: Schemas["ApiKey"];
   };
-  /** Tenant settings: OIDC sign-in and rate limits (admin; secrets never returned) */
+  /** Tenant settings: OIDC sign-in, rate limits, and the schedule policies read (time zone, business hours, change freezes); admin, secrets never returned */
   "GET /settings": {
     response: Schemas["TenantSettings"];
   };
@@ -946,6 +976,18 @@ export interface Operations {
         requests_per_minute: number;
         burst?: number;
       };
+      time_zone?: string;
+      business_hours?: {
+        days: Array<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun">;
+        start: string;
+        end: string;
+      };
+      change_freezes?: Array<{
+        name: string;
+        start: string;
+        end: string;
+        reason?: string;
+      }>;
     };
     response: Schemas["TenantSettings"];
   };
@@ -980,6 +1022,8 @@ export interface Operations {
       webhook_secret?: string;
       /** The role runs started by this source's webhooks act with (default operator) */
       run_as_role?: "viewer" | "operator" | "sre" | "admin";
+      /** Labels per target, read by policies as `target.labels`: GitHub "owner/repo", Jira project key, PagerDuty service id → { environment: "prod", … }. Replaces the stored map. */
+      target_labels?: Record<string, Record<string, string>>;
     };
     response: Schemas["Integration"];
   };
@@ -1433,6 +1477,8 @@ export interface Operations {
     body: {
       /** The name runbooks use in the k8s tools' `cluster` argument, e.g. "prod-eu" */
       name: string;
+      /** Labels policies read as `target.labels`, e.g. { "environment": "prod", "region": "eu" } */
+      labels?: Record<string, string>;
     };
     response: Schemas["ClusterCreated"];
   };
@@ -1442,6 +1488,17 @@ export interface Operations {
       name: string;
     };
     response: Schemas["Cluster"];
+  };
+  /** Replace a cluster's labels (what policies read as `target.labels`) */
+  "PATCH /clusters/{name}": {
+    path: {
+      name: string;
+    };
+    body: {
+      /** Labels policies read as `target.labels`, e.g. { "environment": "prod", "region": "eu" } */
+      labels: Record<string, string>;
+    };
+    response: Schemas["ClusterLabels"];
   };
   /** Revoke a cluster's token: its relay is disconnected and its calls fail */
   "DELETE /clusters/{name}": {

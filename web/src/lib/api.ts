@@ -143,7 +143,8 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
     testIntegration: (vendor: Schemas['Integration']['vendor']) => request('POST /integrations/{vendor}/test', { path: { vendor } }),
 
     listClusters: () => raw<List<ClusterStatus>>('GET', '/clusters'),
-    createCluster: (name: string) => raw<ClusterCreated>('POST', '/clusters', { name }),
+    createCluster: (name: string, labels?: Record<string, string>) => raw<ClusterCreated>('POST', '/clusters', labels ? { name, labels } : { name }),
+    labelCluster: (name: string, labels: Record<string, string>) => request('PATCH /clusters/{name}', { path: { name }, body: { labels } }),
     revokeCluster: (name: string) => raw<{ name: string; revoked_at: string }>('DELETE', `/clusters/${encodeURIComponent(name)}`),
 
     listEvals: () => raw<List<EvalReportSummary>>('GET', '/evals'),

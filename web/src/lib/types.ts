@@ -110,6 +110,8 @@ export interface ShadowStep {
 /** Pending (`GET /clusters`, routes not mounted yet): a registered cluster and its relay's connection. */
 export interface ClusterStatus {
   name: string;
+  /** What policies read as `target.labels` (e.g. environment). */
+  labels?: Record<string, string>;
   created_at: string;
   created_by?: string | null;
   /** A relay holds the WebSocket and has said hello. */
