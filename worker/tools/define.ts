@@ -32,3 +32,14 @@ export function durationArg(max: string) {
       message: `must be at most ${max}`,
     });
 }
+
+/**
+ * The most characters a free-text argument (an issue body, a comment, a note) may have: GitHub's
+ * own limit for a body. Every argument is redacted and hashed into the audit log, so text without
+ * a bound would cost the tenant's audit writer time in proportion to whatever a caller sends.
+ */
+export const MAX_FREE_TEXT = 65_536;
+
+export function freeText() {
+  return z.string().max(MAX_FREE_TEXT, `must be at most ${MAX_FREE_TEXT} characters`);
+}
