@@ -29,7 +29,7 @@ function startLogin(tenantId: string, headers: Record<string, string>) {
 describe('OIDC sign-in start (login CSRF)', () => {
   it('a navigation from another site is sent back to the sign-in page, with no login state set', async () => {
     const t = await tenantWithIdp();
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
       { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' },
       { referer: 'https://evil.example/page' },
@@ -46,7 +46,7 @@ describe('OIDC sign-in start (login CSRF)', () => {
 
   it('the sign-in page of this site, the address bar and non-browser clients start it', async () => {
     const t = await tenantWithIdp();
-    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { referer: `${ORIGIN}/login` }, {}]) {
+    for (const headers of <Record<string, string>[]>[{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { referer: `${ORIGIN}/login` }, {}]) {
       const res = await startLogin(t.id, headers);
       expect(res.status, JSON.stringify(headers)).toBe(302);
       expect(new URL(res.headers.get('location')!).pathname, JSON.stringify(headers)).toBe('/authorize');
