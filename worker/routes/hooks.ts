@@ -63,7 +63,7 @@ export const hookRoutes = router().openapi(
     }
     // Every supported sender posts one JSON object; anything else is not an event.
     if (typeof event !== 'object' || event === null || Array.isArray(event)) throw ApiError.validation([{ path: '(body)', message: 'must be a JSON object' }]);
-    const result = await deliver(c.env, db, { tenantId: tenant, source, deliveryId: verdict.deliveryId, eventType: verdict.eventType, event, runAs: integration.runAsRole });
+    const result = await deliver(c.env, db, { tenantId: tenant, source, deliveryId: verdict.deliveryId, dedupeKey: verdict.dedupeKey, eventType: verdict.eventType, event, runAs: integration.runAsRole });
     await auditAppend(c.env, tenant, [
       {
         actor,
