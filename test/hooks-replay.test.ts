@@ -88,3 +88,39 @@ describe('webhook replay', () => {
     expect(await runCount(t)).toBe(2);
   });
 });
+
+describe('webhook flooding', () => {
+  it('forged requests do not spend the bucket of real alerts, and reach the audit log as one entry, not one each', async () => {
+    const t = await newTenant();
+    await configure(t, 'alertmanager');
+    await createRunbook(t.keys.sre, runbook('alertmanager', 'event.status == "firing"'));
+    const flood = 260; // more than the source's burst of 200
+    for (let i = 0; i < flood; i++) {
+      const res = await hook(t.id, 'alertmanager', JSON.stringify({ status: 'firing', n: i }), { authorization: `Bearer forged-token-${i}` });
+      expect(res.status).toBe(401);
+    }
+    const real = await hook(t.id, 'alertmanager', JSON.stringify({ status: 'firing', alerts: [] }), { authorization: `Bearer ${SECRET}` });
+    expect(real.status, await real.clone().text()).toBe(202);
+    // The source's bucket (bursts of 200) is whole: only the real delivery took from it.
+    expect(real.headers.get('ratelimit-remaining')).toBe('199');
+    expect((await json<Delivery>(real)).runs).toHaveLength(1);
+    const rejected = (await json<{ items: { action: string; data: Record<string, unknown> }[] }>(api('/audit?action=webhook.rejected&limit=500', { key: t.keys.admin }))).items;
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.data).toMatchObject({ reason: 'token does not match', unrecorded_before: 0 });
+  }, 60_000);
+
+  it('an address that keeps failing is slowed down with 429; a valid delivery from that address still goes through', async () => {
+    const t = await newTenant();
+    await configure(t, 'alertmanager');
+    const from = { 'cf-connecting-ip': `203.0.113.${Math.floor(Math.random() * 250) + 1}` };
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await hook(t.id, 'alertmanager', '{"status":"firing"}', { ...from, authorization: 'Bearer forged-token' })).status);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual(Array(5).fill(429));
+    const limited = await hook(t.id, 'alertmanager', '{"status":"firing"}', { ...from, authorization: 'Bearer forged-token' });
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Shared sender addresses (GitHub's, PagerDuty's) must not lock real deliveries out.
+    const real = await hook(t.id, 'alertmanager', '{"status":"firing","alerts":[]}', { ...from, authorization: `Bearer ${SECRET}` });
+    expect(real.status, await real.clone().text()).toBe(202);
+  });
+});
