@@ -73,7 +73,7 @@ export const authRoutes = router()
       const redirectUri = new URL(CALLBACK_PATH, c.req.url).toString();
       let started: Awaited<ReturnType<typeof beginOidcLogin>>;
       try {
-        started = await beginOidcLogin(makeDb(c.env.DB), tenant, redirectUri, returnTo);
+        started = await beginOidcLogin(c.env, makeDb(c.env.DB), tenant, redirectUri, returnTo);
       } catch (err) {
         if (err instanceof OidcError) return refuse(c, err);
         throw err;
