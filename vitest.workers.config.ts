@@ -21,6 +21,8 @@ export default defineConfig(async () => {
             AUDIT_SIGNING_KEY: 'MC4CAQAwBQYDK2VwBCIEIEmr3wyh3fLLp08gxw/RFKjoS0mwEA+spwtYce59H2hB',
             METRICS_TOKEN: 'test-metrics-token-not-secret',
             LOG_LEVEL: 'warn',
+            // The fake vendors and identity providers of some tests listen on loopback addresses.
+            ALLOW_PRIVATE_NETWORK: 'true',
             SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
           },
         },

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
+import { RejectionTally } from '../worker/hooks/rejection-tally';
 import { registerSecrets } from '../worker/observability/log';
 
 export interface RateDecision {
@@ -23,6 +24,7 @@ export interface RateDecision {
 export class RateLimiterDO extends DurableObject<Env> {
   private tokens = -1;
   private updated = 0;
+  private rejections = new RejectionTally();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -40,5 +42,14 @@ export class RateLimiterDO extends DurableObject<Env> {
     }
     const waitMs = (1 - this.tokens) / rate;
     return { ok: false, limit: burst, remaining: 0, retry_after_s: Math.max(1, Math.ceil(waitMs / 1000)), reset_s: Math.ceil((burst - this.tokens) / rate / 1000) };
+  }
+
+  /**
+   * Counts one rejected webhook delivery of this subject (a tenant's source): whether it gets an
+   * audit entry of its own, and how many before it did not. Kept in memory like the bucket: an
+   * evicted object forgets its count and records the next rejection.
+   */
+  tallyRejection(now = Date.now()): { record: boolean; unrecorded: number } {
+    return this.rejections.add(now);
   }
 }

@@ -151,7 +151,8 @@ export async function startDev({ port, persistTo, bootstrapToken, envFile, quiet
   const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--show-interactive-dev-session=false'];
   if (persistTo) args.push('--persist-to', persistTo);
   if (envFile) args.push('--env-file', envFile);
-  for (const [k, v] of Object.entries({ BOOTSTRAP_TOKEN: bootstrapToken, ...extraVars })) if (v) args.push('--var', `${k}:${v}`);
+  // wrangler dev runs on a developer's machine: local vendors and identity providers are allowed.
+  for (const [k, v] of Object.entries({ BOOTSTRAP_TOKEN: bootstrapToken, ALLOW_PRIVATE_NETWORK: 'true', ...extraVars })) if (v) args.push('--var', `${k}:${v}`);
   const child = spawn(WRANGLER, args, { cwd: ROOT, env: quietEnv, stdio: ['ignore', quiet ? 'ignore' : 'inherit', quiet ? 'pipe' : 'inherit'], detached: true });
   // Detached (its own process group, so stopDev takes workerd down with it): a terminal's Ctrl-C
   // does not reach it, so the caller needs the child now, not once it answers.

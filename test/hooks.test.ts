@@ -135,7 +135,8 @@ describe('webhooks', () => {
     const resolved = await json<Delivery>(await hook(t.id, 'alertmanager', JSON.stringify({ ...alertmanagerFiring, status: 'resolved' }), { authorization: `Bearer ${SECRET}` }));
     expect(resolved.runs).toEqual([]);
     expect(await runsOf(t)).toHaveLength(0);
-    expect((await auditActions(t, 'webhook.rejected')).map((e) => e.data.reason).sort()).toEqual(['missing Authorization', 'token does not match']);
+    // Rejections are aggregated: the first of the minute is recorded, the next counted into a later entry.
+    expect((await auditActions(t, 'webhook.rejected')).map((e) => e.data.reason)).toEqual(['token does not match']);
     // The right token with a body that is not JSON: the input is at fault, so 400 naming the body.
     const notJson = await hook(t.id, 'alertmanager', '<xml/>', { authorization: `Bearer ${SECRET}` });
     expect(notJson.status).toBe(400);

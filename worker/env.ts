@@ -12,6 +12,8 @@ export interface Env {
   /** One object per tenant and registered cluster: holds the k8s relay's WebSocket. */
   CLUSTERS: DurableObjectNamespace<ClusterDO>;
   /** Default per-subject rate limit (requests per minute, bucket size); tenants may set their own. */
+  /** `true` lets integrations and OIDC issuers use loopback and private addresses (local development, tests). */
+  ALLOW_PRIVATE_NETWORK?: string;
   RATE_LIMIT_PER_MINUTE?: string;
   RATE_LIMIT_BURST?: string;
   /**

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet } from 'jose';
 import { z } from 'zod';
+import { refuseOutboundUrl, type OutboundPolicy } from '../lib/outbound-url';
 import { OidcError } from './oidc-error';
 
 /** How long a discovery document is reused before it is fetched again (per isolate). */
@@ -28,10 +29,13 @@ const discoveries = new Map<string, { at: number; doc: Promise<Discovery> }>();
  * must be exactly the configured one (Discovery §4.3), or an attacker who controls a look-alike
  * document could point token verification at their own keys.
  */
-export function discover(issuer: string, now = Date.now()): Promise<Discovery> {
+export function discover(issuer: string, policy: OutboundPolicy, now = Date.now()): Promise<Discovery> {
+  // The issuer is a tenant admin's choice: the server fetches from it only where it may call.
+  const refused = refuseOutboundUrl(issuer, policy);
+  if (refused) return Promise.reject(new OidcError('discovery_failed', `The identity provider's issuer URL ${refused}`));
   const cached = discoveries.get(issuer);
   if (cached && now - cached.at < DISCOVERY_TTL_MS) return cached.doc;
-  const doc = fetchDiscovery(issuer);
+  const doc = fetchDiscovery(issuer, policy);
   discoveries.set(issuer, { at: now, doc });
   // A failure is not cached: the next sign-in tries again.
   doc.catch(() => {
@@ -40,7 +44,7 @@ export function discover(issuer: string, now = Date.now()): Promise<Discovery> {
   return doc;
 }
 
-async function fetchDiscovery(issuer: string): Promise<Discovery> {
+async function fetchDiscovery(issuer: string, policy: OutboundPolicy): Promise<Discovery> {
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   let res: Response;
   try {
@@ -62,6 +66,12 @@ async function fetchDiscovery(issuer: string): Promise<Discovery> {
   }
   if (parsed.data.issuer !== issuer) {
     throw new OidcError('discovery_failed', `The discovery document names issuer "${parsed.data.issuer}", not the configured "${issuer}"`);
+  }
+  // The document names the endpoints the server calls next (token, keys) and the one the browser
+  // is sent to: each under the same rule as the issuer, whoever wrote the document.
+  for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
+    const refusedEndpoint = refuseOutboundUrl(parsed.data[field], policy);
+    if (refusedEndpoint) throw new OidcError('discovery_failed', `The discovery document's ${field} ${refusedEndpoint}`);
   }
   return parsed.data;
 }

@@ -76,3 +76,29 @@ export async function readLoginState(c: Context<AppEnv>): Promise<LoginState | u
 export function clearLoginState(c: Context): void {
   deleteCookie(c, LOGIN_STATE_COOKIE, { path: COOKIE_PATH, httpOnly: true, sameSite: 'Lax', secure: isHttps(c) });
 }
+
+/**
+ * Login CSRF: another site must not start a sign-in in this browser, or it could sign the victim
+ * into a tenant (and identity provider) of the attacker's choosing, replacing their session. A
+ * sign-in starts from this site's own page (`Sec-Fetch-Site: same-origin`) or from the address
+ * bar or a bookmark (`none`). Browsers too old to send Fetch Metadata are judged by `Origin` or
+ * `Referer` when present; a client that sends none of them is not a browser another site drives.
+ * Returns why the start is refused, or undefined when it may go on.
+ */
+export function crossSiteLoginStart(headers: { get(name: string): string | null }, requestUrl: string): string | undefined {
+  const site = headers.get('sec-fetch-site');
+  if (site !== null) return site === 'same-origin' || site === 'none' ? undefined : `the sign-in was started by another site (Sec-Fetch-Site: ${site.slice(0, 20)})`;
+  const own = new URL(requestUrl).origin;
+  for (const name of ['origin', 'referer']) {
+    const value = headers.get(name);
+    if (value === null || value === '') continue;
+    let origin: string;
+    try {
+      origin = new URL(value).origin;
+    } catch {
+      return `the sign-in was started from an unreadable ${name}`;
+    }
+    return origin === own ? undefined : `the sign-in was started by another site (${name} ${origin.slice(0, 200)})`;
+  }
+  return undefined;
+}

@@ -1,6 +1,7 @@
 import type { DB } from '../db/client';
 import type { Env, Role } from '../env';
 import { timingSafeEqual } from '../lib/crypto';
+import { outboundPolicy } from '../lib/outbound-url';
 import { decryptSecret } from '../lib/secrets';
 import { getTenantSettings } from '../store/settings';
 import { authorizationUrl, clientAuthMethod, groupsFromClaims, randomToken, redeemCode, stringClaim, verifyIdToken } from './oidc';
@@ -21,10 +22,10 @@ export interface OidcIdentity {
 }
 
 /** Step one: where to send the browser, and what its login-state cookie must remember. */
-export async function beginOidcLogin(db: DB, tenantId: string, redirectUri: string, returnTo: string): Promise<{ url: string; state: LoginState }> {
+export async function beginOidcLogin(env: Env, db: DB, tenantId: string, redirectUri: string, returnTo: string): Promise<{ url: string; state: LoginState }> {
   const oidc = (await getTenantSettings(db, tenantId)).oidc;
   if (!oidc) throw new OidcError('not_configured', 'Sign-in with an identity provider is not configured for this tenant');
-  const discovery = await discover(oidc.issuer);
+  const discovery = await discover(oidc.issuer, outboundPolicy(env));
   const state: LoginState = {
     tenantId,
     issuer: oidc.issuer,
@@ -71,7 +72,7 @@ export async function completeOidcLogin(env: Env, db: DB, pending: LoginState, p
   if (oidc.issuer !== pending.issuer || oidc.client_id !== pending.clientId) {
     throw new OidcError('settings_changed', 'The tenant changed its identity provider settings during the sign-in; start again');
   }
-  const discovery = await discover(oidc.issuer);
+  const discovery = await discover(oidc.issuer, outboundPolicy(env));
   let secret: string | undefined;
   if (oidc.client_secret_enc) {
     try {

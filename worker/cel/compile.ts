@@ -2,9 +2,10 @@ import { celEnv, parse, plan } from '@bufbuild/cel';
 import type { CelInput, CelValue, CelError as BufCelError } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { calledFunctions, freeVariables, type CelExpr } from './ast';
+import { budgetFuncs, instrument } from './budget';
 
-/** One environment for every expression: the standard library plus the strings extension. */
-const env = celEnv({ funcs: strings });
+/** One environment for every expression: the standard library, the strings extension, and the budget. */
+const env = celEnv({ funcs: [...strings, ...budgetFuncs] });
 
 /** Calls the planner implements itself rather than through the function registry. */
 const PLANNER_CALLS = new Set(['_?_:_', '_&&_', '_||_', '_[_]', '_[?_]', '_?._', '@not_strictly_false', '__not_strictly_false__']);
@@ -61,7 +62,8 @@ function compileUncached(expr: string): CompileResult {
     if (!PLANNER_CALLS.has(name) && !env.funcs.find(name)) return { ok: false, error: `unknown function "${name}"` };
   }
   try {
-    const evaluate = plan(env, ast);
+    // Planned from an instrumented copy, so that folds draw on the evaluation budget (budget.ts).
+    const evaluate = plan(env, instrument(ast));
     return { ok: true, program: { expr, ast, variables: freeVariables(ast), run: (bindings) => evaluate(bindings) } };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };

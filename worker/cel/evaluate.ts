@@ -1,6 +1,7 @@
 import { isCelError, unparse } from '@bufbuild/cel';
 import type { CelInput, CelError as BufCelError } from '@bufbuild/cel';
 import { findNode } from './ast';
+import { EVAL_BUDGET, withBudget } from './budget';
 import { compileCel, type CompiledCel } from './compile';
 import { CelError } from './error';
 import { fromCelValue, toCelInput } from './values';
@@ -36,8 +37,11 @@ export function evalCel(expr: string, vars: CelVars): unknown {
   }
   let result: ReturnType<CompiledCel['run']>;
   try {
-    result = program.run(bindings);
+    const run = withBudget(() => program.run(bindings));
+    if (run.exceeded) throw new CelError(`expression is too costly: it needs more than ${EVAL_BUDGET} evaluation steps (macros nested over long lists)`, expr);
+    result = run.value;
   } catch (err) {
+    if (err instanceof CelError) throw err;
     // The evaluator is meant to return errors rather than throw them; this keeps the promise anyway.
     throw new CelError(err instanceof Error ? err.message : String(err), expr);
   }

@@ -238,7 +238,10 @@ export const webhookDeliveries = sqliteTable(
   {
     tenantId: text('tenant_id').notNull(),
     source: text('source').notNull(),
+    /** What the delivery is de-duplicated by: derived from what its signature covers (hooks/verify.ts). */
     deliveryId: text('delivery_id').notNull(),
+    /** The sender's own id for the delivery (X-GitHub-Delivery, X-AgentRunbook-Delivery), when it differs. */
+    vendorDeliveryId: text('vendor_delivery_id'),
     eventType: text('event_type'),
     receivedAt: text('received_at').notNull().default(now),
     /** Ids of the runs the delivery started. */
@@ -246,7 +249,12 @@ export const webhookDeliveries = sqliteTable(
     /** Triggers that matched, and any that failed (CEL error, invalid inputs). */
     matches: text('matches', { mode: 'json' }).notNull().default(sql`'[]'`),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.source, t.deliveryId] }), index('webhook_deliveries_tenant_received').on(t.tenantId, t.receivedAt)],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.source, t.deliveryId] }),
+    index('webhook_deliveries_tenant_received').on(t.tenantId, t.receivedAt),
+    // A sender's retry under the same id is the same delivery, even re-signed with a new timestamp.
+    uniqueIndex('webhook_deliveries_vendor_id').on(t.tenantId, t.source, t.vendorDeliveryId),
+  ],
 );
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, or } from 'drizzle-orm';
 import { evalCel, evalCondition } from '../cel';
 import type { DB } from '../db/client';
 import { runbookVersions, runbooks, tenants, webhookDeliveries } from '../db/schema';
@@ -38,25 +38,29 @@ async function triggeredRunbooks(db: DB, tenantId: string, source: string) {
 }
 
 /**
- * Records a verified delivery once (by its id) and starts the runs its triggers match. A delivery
- * seen before answers with the runs it started then, and starts nothing.
+ * Records a verified delivery once and starts the runs its triggers match. A delivery seen before
+ * — the same signed content (`dedupeKey`), or the sender's retry under the same delivery id —
+ * answers with the runs it started then, and starts nothing.
  */
 export async function deliver(
   env: Env,
   db: DB,
-  input: { tenantId: string; source: string; deliveryId: string; eventType?: string; event: unknown; runAs: Role },
+  input: { tenantId: string; source: string; deliveryId: string; dedupeKey: string; eventType?: string; event: unknown; runAs: Role },
 ): Promise<Delivery> {
+  const vendorId = input.deliveryId === input.dedupeKey ? null : input.deliveryId;
   const inserted = await db
     .insert(webhookDeliveries)
-    .values({ tenantId: input.tenantId, source: input.source, deliveryId: input.deliveryId, eventType: input.eventType ?? null })
+    .values({ tenantId: input.tenantId, source: input.source, deliveryId: input.dedupeKey, vendorDeliveryId: vendorId, eventType: input.eventType ?? null })
     .onConflictDoNothing()
     .returning({ id: webhookDeliveries.deliveryId });
   if (inserted.length === 0) {
+    const same = vendorId === null ? eq(webhookDeliveries.deliveryId, input.dedupeKey) : or(eq(webhookDeliveries.deliveryId, input.dedupeKey), eq(webhookDeliveries.vendorDeliveryId, vendorId));
     const [seen] = await db
       .select()
       .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.tenantId, input.tenantId), eq(webhookDeliveries.source, input.source), eq(webhookDeliveries.deliveryId, input.deliveryId)));
-    return { delivery: input.deliveryId, duplicate: true, runs: (seen?.runs as string[]) ?? [], matches: (seen?.matches as TriggerMatch[]) ?? [] };
+      .where(and(eq(webhookDeliveries.tenantId, input.tenantId), eq(webhookDeliveries.source, input.source), same))
+      .limit(1);
+    return { delivery: seen?.vendorDeliveryId ?? seen?.deliveryId ?? input.deliveryId, duplicate: true, runs: (seen?.runs as string[]) ?? [], matches: (seen?.matches as TriggerMatch[]) ?? [] };
   }
 
   const [tenant] = await db.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, input.tenantId));
@@ -127,6 +131,6 @@ export async function deliver(
   await db
     .update(webhookDeliveries)
     .set({ runs, matches })
-    .where(and(eq(webhookDeliveries.tenantId, input.tenantId), eq(webhookDeliveries.source, input.source), eq(webhookDeliveries.deliveryId, input.deliveryId)));
+    .where(and(eq(webhookDeliveries.tenantId, input.tenantId), eq(webhookDeliveries.source, input.source), eq(webhookDeliveries.deliveryId, input.dedupeKey)));
   return { delivery: input.deliveryId, duplicate: false, runs, matches };
 }

@@ -6,8 +6,12 @@ export const GENERIC_WINDOW_S = 300;
 /**
  * A delivery's verdict. A refusal with `field` came from a sender that proved who it is but sent a
  * malformed request (a 400 naming the field); one without is a failed authentication (a 401).
+ *
+ * `dedupeKey` is derived only from what the signature covers, so whoever replays a captured
+ * delivery cannot make it look new; `deliveryId` is the sender's own id for the delivery (shown,
+ * and also de-duplicated, since an honest sender retries under the same id).
  */
-export type Verdict = { ok: true; deliveryId: string; eventType?: string } | { ok: false; reason: string; field?: string };
+export type Verdict = { ok: true; deliveryId: string; dedupeKey: string; eventType?: string } | { ok: false; reason: string; field?: string };
 
 type Headers = { get(name: string): string | null };
 
@@ -23,7 +27,8 @@ async function anyHmacMatches(secrets: string[], message: string, candidates: st
 
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`; the delivery id is
- * `X-GitHub-Delivery`, the event `X-GitHub-Event`.
+ * `X-GitHub-Delivery`, the event `X-GitHub-Event`. Neither header is signed, and GitHub signs no
+ * timestamp: a delivery is the same delivery as long as its body is, for ever.
  */
 export async function verifyGitHub(headers: Headers, body: string, secrets: string[]): Promise<Verdict> {
   const header = headers.get('x-hub-signature-256');
@@ -33,7 +38,7 @@ export async function verifyGitHub(headers: Headers, body: string, secrets: stri
   if (!(await anyHmacMatches(secrets, body, [m[1]!]))) return { ok: false, reason: 'signature does not match' };
   const delivery = headers.get('x-github-delivery');
   if (!delivery) return { ok: false, reason: 'missing X-GitHub-Delivery', field: 'headers.x-github-delivery' };
-  return { ok: true, deliveryId: delivery, eventType: headers.get('x-github-event') ?? undefined };
+  return { ok: true, deliveryId: delivery, dedupeKey: `sha256:${await sha256Hex(body)}`, eventType: headers.get('x-github-event') ?? undefined };
 }
 
 /**
@@ -59,7 +64,8 @@ export async function verifyPagerDuty(headers: Headers, body: string, secrets: s
   }
   const id = event.event?.id;
   if (typeof id !== 'string' || !id) return { ok: false, reason: 'event.id is missing', field: 'event.id' };
-  return { ok: true, deliveryId: id, eventType: typeof event.event?.event_type === 'string' ? event.event.event_type : undefined };
+  // The event id is inside the signed body.
+  return { ok: true, deliveryId: id, dedupeKey: id, eventType: typeof event.event?.event_type === 'string' ? event.event.event_type : undefined };
 }
 
 /**
@@ -82,13 +88,16 @@ export async function verifyAlertmanager(headers: Headers, body: string, secrets
   } catch {
     return { ok: false, reason: 'body is not JSON', field: '(body)' };
   }
-  return { ok: true, deliveryId: `sha256:${await sha256Hex(body)}`, eventType: status };
+  const digest = `sha256:${await sha256Hex(body)}`;
+  return { ok: true, deliveryId: digest, dedupeKey: digest, eventType: status };
 }
 
 /**
  * Generic: `X-AgentRunbook-Timestamp: <unix seconds>` and `X-AgentRunbook-Signature: v1=<hex
- * HMAC-SHA256(secret, "<timestamp>.<raw body>")>`, within 5 minutes of now; the delivery id is
- * `X-AgentRunbook-Delivery` (else the signature, which is unique per timestamp and body).
+ * HMAC-SHA256(secret, "<timestamp>.<raw body>")>`, within 5 minutes of now. A delivery is its
+ * signed timestamp and body: a replay inside the window is a duplicate, one after it is refused.
+ * The sender's `X-AgentRunbook-Delivery` (unsigned) names it, and a retry re-signed under the
+ * same id is a duplicate too.
  */
 export async function verifyGeneric(headers: Headers, body: string, secrets: string[], now = Date.now()): Promise<Verdict> {
   const ts = headers.get('x-agentrunbook-timestamp');
@@ -105,7 +114,8 @@ export async function verifyGeneric(headers: Headers, body: string, secrets: str
   if (!(await anyHmacMatches(secrets, `${ts}.${body}`, candidates))) return { ok: false, reason: 'signature does not match' };
   const delivery = headers.get('x-agentrunbook-delivery');
   if (delivery !== null && !/^[\w.:-]{1,200}$/.test(delivery)) return { ok: false, reason: 'malformed X-AgentRunbook-Delivery', field: 'headers.x-agentrunbook-delivery' };
-  return { ok: true, deliveryId: delivery ?? `sig:${candidates[0]!.toLowerCase()}`, eventType: headers.get('x-agentrunbook-event') ?? undefined };
+  const dedupeKey = `sha256:${await sha256Hex(`${ts}.${body}`)}`;
+  return { ok: true, deliveryId: delivery ?? dedupeKey, dedupeKey, eventType: headers.get('x-agentrunbook-event') ?? undefined };
 }
 
 export const VERIFIERS = { github: verifyGitHub, pagerduty: verifyPagerDuty, alertmanager: verifyAlertmanager, generic: verifyGeneric } as const;

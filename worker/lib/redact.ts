@@ -1,9 +1,14 @@
+import { replaceJwts, replacePrivateKeys } from './redact-scan';
+
 // Whole words of a key name: `access_token` and `webhook_secret` are secret, `tokens` (a count) and
 // `key_id` are not. camelCase names are split first, so `clientSecret` and `apiKey` match too.
 const SECRET_KEY =
   /(^|[_-])(secret|token|password|passwd|passphrase|authorization|api[_-]?key|admin[_-]?key|access[_-]?key|signing[_-]?key|private[_-]?key|hmac[_-]?keys?|credentials?|cookie|set[_-]cookie|signature|code[_-]verifier)($|[_-])/i;
 
-// Values that are credentials wherever they appear, in any field or inside longer text.
+// Values that are credentials wherever they appear, in any field or inside longer text. Every
+// pattern here runs in linear time: a quantified run either ends the match (the run is the token)
+// or fails within a bounded distance (its minimum length, the next space or slash). JWTs and PEM
+// keys, whose patterns backtracked quadratically, are found by the scanners in redact-scan.ts.
 const SECRET_VALUE = new RegExp(
   [
     String.raw`\bark_[a-z0-9]{16,}`, // this platform's API keys
@@ -13,9 +18,7 @@ const SECRET_VALUE = new RegExp(
     String.raw`\bsk-[A-Za-z0-9_-]{20,}`, // OpenAI, Anthropic
     String.raw`\bATATT[A-Za-z0-9_=-]{20,}`, // Atlassian API tokens
     String.raw`\bAKIA[0-9A-Z]{16}\b`, // AWS access key ids
-    String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`, // JWTs: session cookies, ID tokens
     String.raw`\bv1:[A-Za-z0-9+/]{16}:[A-Za-z0-9+/]{16,}={0,2}`, // credentials sealed with SECRETS_KEY (worker/lib/secrets.ts)
-    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`,
     String.raw`\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/-]{12,}=*`,
   ].join('|'),
   'g',
@@ -31,7 +34,8 @@ export function isSecretKey(name: string): boolean {
 }
 
 export function redactText(text: string): string {
-  return text.replace(SECRET_VALUE, REDACTED).replace(URL_PASSWORD, `$1${REDACTED}`).replace(QUERY_SECRET, `$1${REDACTED}`);
+  return replacePrivateKeys(replaceJwts(text, REDACTED), REDACTED)
+    .replace(SECRET_VALUE, REDACTED).replace(URL_PASSWORD, `$1${REDACTED}`).replace(QUERY_SECRET, `$1${REDACTED}`);
 }
 
 /**

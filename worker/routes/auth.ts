@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { router } from '../api/route';
 import { auditAppend } from '../audit/append';
 import { OidcError } from '../auth/oidc-error';
-import { clearLoginState, readLoginState, setLoginState } from '../auth/oidc-login-state';
+import { clearLoginState, crossSiteLoginStart, readLoginState, setLoginState } from '../auth/oidc-login-state';
 import { beginOidcLogin, completeOidcLogin } from '../auth/oidc-signin';
 import { safeReturnTo } from '../auth/return-to';
 import { openSession, setSessionCookie } from '../auth/session';
@@ -66,12 +66,14 @@ export const authRoutes = router()
     }),
     async (c) => {
       const { tenant } = c.req.valid('param');
+      const crossSite = crossSiteLoginStart(c.req.raw.headers, c.req.url);
+      if (crossSite) return refuse(c, new OidcError('cross_site_start', `Sign-in refused: ${crossSite}. Start it from this site's sign-in page.`));
       const returnTo = safeReturnTo(c.req.valid('query').return_to);
       if (!returnTo) return refuse(c, new OidcError('invalid_return_to', 'return_to must be a path on this site, such as /runs'));
       const redirectUri = new URL(CALLBACK_PATH, c.req.url).toString();
       let started: Awaited<ReturnType<typeof beginOidcLogin>>;
       try {
-        started = await beginOidcLogin(makeDb(c.env.DB), tenant, redirectUri, returnTo);
+        started = await beginOidcLogin(c.env, makeDb(c.env.DB), tenant, redirectUri, returnTo);
       } catch (err) {
         if (err instanceof OidcError) return refuse(c, err);
         throw err;

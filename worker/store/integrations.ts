@@ -4,6 +4,7 @@ import type { DB } from '../db/client';
 import { integrations } from '../db/schema';
 import type { Env, Role } from '../env';
 import { ApiError, zodDetails } from '../lib/errors';
+import { outboundPolicy, refuseOutboundUrl } from '../lib/outbound-url';
 import { decryptSecret, encryptSecret } from '../lib/secrets';
 import { credentialSchemas, type Vendor } from '../integrations/types';
 import { checkedTargetLabels, labelsSchema } from '../policy/labels';
@@ -97,6 +98,14 @@ export async function putIntegration(env: Env, db: DB, tenantId: string, vendor:
   }
   const mode = body.mode ?? current?.mode ?? 'simulated';
   const baseUrl = body.base_url === undefined ? current?.baseUrl ?? null : body.base_url;
+  if (body.base_url) {
+    const refused = refuseOutboundUrl(body.base_url, outboundPolicy(env));
+    if (refused) throw ApiError.validation([{ path: 'base_url', message: refused }]);
+  }
+  // Stored credentials were given for one host: they are never sent to another without being given again.
+  if (baseUrl !== (current?.baseUrl ?? null) && current?.credentialsEnc && body.credentials === undefined) {
+    throw ApiError.validation([{ path: 'credentials', message: 'a new base_url needs the credentials again: stored credentials are only sent to the host they were given for' }]);
+  }
   if (mode === 'live') {
     if (!credentialsEnc) throw ApiError.validation([{ path: 'credentials', message: 'live mode needs credentials' }]);
     if (vendor === 'jira' && !baseUrl) throw ApiError.validation([{ path: 'base_url', message: 'Jira needs your site, e.g. https://acme.atlassian.net' }]);
@@ -135,6 +144,9 @@ export async function putIntegration(env: Env, db: DB, tenantId: string, vendor:
 /** The decrypted credentials of a tool vendor, for a test-connection call or a live executor. */
 export async function decryptedSettings(env: Env, row: Row): Promise<{ base_url?: string; credentials: unknown } | undefined> {
   if (!row.credentialsEnc) return undefined;
+  // Also at use: a URL saved before the rule, or under a deployment that allowed private hosts.
+  const refused = row.baseUrl ? refuseOutboundUrl(row.baseUrl, outboundPolicy(env)) : undefined;
+  if (refused) throw ApiError.validation([{ path: 'base_url', message: `the stored base_url ${refused}; set another with PUT /integrations/${row.vendor}` }]);
   const credentials = JSON.parse(await decryptSecret(env, row.tenantId, row.credentialsEnc)) as unknown;
   return { ...(row.baseUrl ? { base_url: row.baseUrl } : {}), credentials };
 }

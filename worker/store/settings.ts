@@ -3,14 +3,20 @@ import { z } from 'zod';
 import type { DB } from '../db/client';
 import { tenants } from '../db/schema';
 import { isTimeZone, WEEKDAYS } from '../policy/facts';
+import { refuseOutboundUrl } from '../lib/outbound-url';
 
 const role = z.enum(['viewer', 'operator', 'sre', 'admin']);
 
-/** https, or http on the local machine (a development IdP); the issuer URL must match the ID token's `iss` exactly. */
+/**
+ * https, or http on the local machine (a development IdP); never a link-local or metadata address.
+ * Whether loopback and private hosts may be used is the deployment's to say, at sign-in
+ * (auth/oidc-discovery.ts). The issuer URL must match the ID token's `iss` exactly.
+ */
 function isIssuerUrl(value: string): boolean {
   try {
     const url = new URL(value);
     if (url.search || url.hash || url.username || url.password) return false;
+    if (refuseOutboundUrl(value, { allowPrivate: true })) return false;
     if (url.protocol === 'https:') return true;
     return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   } catch {
@@ -25,7 +31,7 @@ function isIssuerUrl(value: string): boolean {
  */
 export const oidcSettingsSchema = z
   .object({
-    issuer: z.string().url().refine(isIssuerUrl, 'must be an https URL without query or fragment (http only for localhost)'),
+    issuer: z.string().url().refine(isIssuerUrl, 'must be an https URL without query or fragment, not a link-local or metadata address (http only for localhost)'),
     client_id: z.string().min(1).max(500),
     /** Stored encrypted; never returned. Public clients (PKCE only) leave it out. */
     client_secret: z.string().min(1).max(2000).optional(),

@@ -18,3 +18,14 @@ export function op(method: string, target: string, description: string): ToolOpe
 
 /** Duration arguments are part of the relay's contract (a drain's timeout): one definition for both. */
 export { durationArg } from '../../k8s-relay/contract/duration';
+
+/**
+ * The most characters a free-text argument (an issue body, a comment, a note) may have: GitHub's
+ * own limit for a body. Every argument is redacted and hashed into the audit log, so text without
+ * a bound would cost the tenant's audit writer time in proportion to whatever a caller sends.
+ */
+export const MAX_FREE_TEXT = 65_536;
+
+export function freeText() {
+  return z.string().max(MAX_FREE_TEXT, `must be at most ${MAX_FREE_TEXT} characters`);
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, op } from './define';
+import { defineTool, freeText, op } from './define';
 import { githubDeploymentTools } from './github-deployments';
 import { htmlUrl, nextNumber, repoArg, repoNumber } from './github-args';
 import { HEX, nextCounter, readEntity, rng, simTime } from './sim';
@@ -22,7 +22,7 @@ const createIssue = defineTool({
     .object({
       repo: repoArg,
       title: z.string().min(1).max(256).describe('The issue title.'),
-      body: z.string().optional().describe('The issue body (Markdown).'),
+      body: freeText().optional().describe('The issue body (Markdown).'),
       labels: z.array(z.string().min(1)).optional().describe('Labels to add; missing labels are created.'),
     })
     .strict(),
@@ -63,7 +63,7 @@ function addComment(world: SimWorld, repo: string, number: number): z.infer<type
 const commentIssue = defineTool({
   id: 'github.comment_issue',
   description: 'Comment on an issue or pull request.',
-  args: repoNumber.extend({ body: z.string().min(1).describe('The comment (Markdown).') }),
+  args: repoNumber.extend({ body: freeText().min(1).describe('The comment (Markdown).') }),
   result: commentResult,
   mutating: true,
   risk: 'low',
@@ -74,7 +74,7 @@ const commentIssue = defineTool({
 const closeIssue = defineTool({
   id: 'github.close_issue',
   description: 'Close an issue as completed, optionally commenting first.',
-  args: repoNumber.extend({ comment: z.string().min(1).optional().describe('A comment to add before closing.') }),
+  args: repoNumber.extend({ comment: freeText().min(1).optional().describe('A comment to add before closing.') }),
   result: z.object({
     number: z.number().int().positive(),
     html_url: z.string(),
@@ -160,7 +160,7 @@ const revertPullRequest = defineTool({
   description: 'Open a pull request that reverts a merged one (GraphQL revertPullRequest). It does not merge it.',
   args: repoNumber.extend({
     title: z.string().min(1).optional().describe('Title of the revert; default `Revert "<original title>"`.'),
-    body: z.string().optional().describe('Body of the revert; default `Reverts owner/name#N`.'),
+    body: freeText().optional().describe('Body of the revert; default `Reverts owner/name#N`.'),
     draft: z.boolean().optional().describe('Open the revert as a draft.'),
   }),
   result: pullRequest.extend({ reverts: z.number().int().positive().describe('The number of the reverted pull request.') }),

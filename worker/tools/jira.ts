@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, op } from './define';
+import { defineTool, freeText, op } from './define';
 import { nextCounter, readEntity, rng, simTime } from './sim';
 import type { SimWorld } from './types';
 
@@ -55,7 +55,7 @@ const createIssue = defineTool({
         .regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'must be a project key such as "OPS"')
         .describe('The project key, e.g. "OPS".'),
       summary: z.string().min(1).max(255).describe('The issue summary (one line).'),
-      description: z.string().optional().describe('The issue description (plain text).'),
+      description: freeText().optional().describe('The issue description (plain text).'),
       issue_type: z
         .string()
         .min(1)
@@ -170,7 +170,7 @@ const transitionIssue = defineTool({
 const addComment = defineTool({
   id: 'jira.add_comment',
   description: 'Add a comment to an issue.',
-  args: keyArgs.extend({ body: z.string().min(1).describe('The comment (plain text).') }),
+  args: keyArgs.extend({ body: freeText().min(1).describe('The comment (plain text).') }),
   result: z.object({ id: z.string(), self: z.string(), created: z.string() }),
   mutating: true,
   risk: 'low',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, op } from './define';
+import { defineTool, freeText, op } from './define';
 import { UPPER_ALNUM, nextCounter, readEntity, rng, simTime } from './sim';
 import type { SimWorld } from './types';
 
@@ -102,7 +102,7 @@ const resolveIncident = defineTool({
   id: 'pagerduty.resolve_incident',
   description: 'Resolve an incident, optionally recording the resolution.',
   args: incidentArgs.extend({
-    resolution: z.string().min(1).optional().describe('What fixed it; added to the incident log.'),
+    resolution: freeText().min(1).optional().describe('What fixed it; added to the incident log.'),
   }),
   result: incident.extend({ status: z.literal('resolved'), resolution: z.string().nullable() }),
   mutating: true,
@@ -120,7 +120,7 @@ const resolveIncident = defineTool({
 const addNote = defineTool({
   id: 'pagerduty.add_note',
   description: "Add a note to an incident's timeline.",
-  args: incidentArgs.extend({ content: z.string().min(1).describe('The note text.') }),
+  args: incidentArgs.extend({ content: freeText().min(1).describe('The note text.') }),
   result: z.object({ id: z.string(), content: z.string(), created_at: z.string(), user: reference }),
   mutating: true,
   risk: 'low',
@@ -141,7 +141,7 @@ const createIncident = defineTool({
       service_id: pdId('service', 'PXPGF42'),
       title: z.string().min(1).max(1024).describe('The incident title.'),
       urgency: z.enum(['high', 'low']).optional().describe("high or low; omitted, the service's default."),
-      body: z.string().optional().describe('Details shown in the incident body.'),
+      body: freeText().optional().describe('Details shown in the incident body.'),
     })
     .strict(),
   result: incident.extend({ status: z.literal('triggered') }),

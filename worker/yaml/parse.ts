@@ -1,6 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { SourceError } from '../runbooks/types';
+import { lineTooDeep, MAX_YAML_DEPTH } from './depth';
 import type { SourcePath } from './path';
 
 /** Runbooks and policies are small; anything larger is a mistake or an attack on the parser. */
@@ -26,6 +27,9 @@ export function parseYamlWithLines(text: string): ParsedYaml {
   if (bytes > MAX_YAML_BYTES) {
     return failed([{ path: '', message: `document is too large (${bytes} bytes; the limit is ${MAX_YAML_BYTES})` }]);
   }
+  // The parser recurses once per level: refuse hostile nesting before it can exhaust the stack.
+  const deep = lineTooDeep(text);
+  if (deep !== undefined) return failed([{ path: '', line: deep, message: `document nests deeper than ${MAX_YAML_DEPTH} levels` }]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const lineOf = (path: SourcePath): number | undefined => locate(doc, lineCounter, path);
