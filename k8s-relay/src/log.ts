@@ -1,4 +1,4 @@
-import { redact } from '../../worker/lib/redact';
+import { redact } from '../contract/redact';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -11,7 +11,7 @@ export interface Logger {
 }
 
 /**
- * JSON lines on stdout, one object per event. Fields pass through the Worker's `redact` (the same
+ * JSON lines on stdout, one object per event. Fields pass through the contract's `redact` (the same
  * rules as the platform's logs), so a token that slips into an error message is still masked;
  * the relay never logs its token or signing key in the first place.
  */
