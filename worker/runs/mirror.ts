@@ -25,6 +25,7 @@ export function runRow(run: RunState, now = new Date().toISOString()) {
     actorType: run.actor.type,
     actorId: run.actor.id,
     actorRole: run.actor.role,
+    actorPerson: run.actor.person ?? null,
     reason: run.reason ?? null,
     costUsd: run.cost_usd,
     tokens: run.tokens,
