@@ -26,6 +26,7 @@ import { metricsRoutes } from './routes/metrics';
 import { observe } from './observability/middleware';
 import { clusterConnectRoute, clusterRoutes } from './routes/clusters';
 import { doctorRoutes } from './routes/doctor';
+import { peopleRoutes } from './routes/people';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -78,6 +79,7 @@ export function buildApp() {
   api.use('*', authenticate);
   api.use('*', rateLimit);
   mount(api, tenantRoutes);
+  mount(api, peopleRoutes);
   mount(api, settingsRoutes);
   mount(api, secretsRoutes);
   mount(api, integrationRoutes);
