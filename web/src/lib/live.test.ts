@@ -7,7 +7,7 @@ class FakeSocket {
   static all: FakeSocket[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((message: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((event?: { code: number }) => void) | null = null;
   closed = false;
   constructor(readonly url: string) {
     FakeSocket.all.push(this);
@@ -105,5 +105,14 @@ describe('LiveRun', () => {
     expect(FakeSocket.all).toHaveLength(2);
     live.reconnectNow();
     expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it('stops when the server ended the socket because the key or session ended (4401): reconnecting would only fail', () => {
+    const { states, socket } = start(() => 'running');
+    socket(0).onopen?.();
+    socket(0).onclose?.({ code: 4401 });
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(states.at(-1)).toBe('closed');
   });
 });
