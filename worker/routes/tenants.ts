@@ -25,6 +25,7 @@ const Me = z
     /** For a person signed in with OIDC: the session id and their display name. */
     key: z.object({ id: z.string(), name: z.string(), role: RoleSchema }),
     actor: z.object({ type: z.enum(['api_key', 'user', 'webhook']), id: z.string() }),
+    person: z.string().optional().describe('The person behind the credential (DESIGN §14): a key\'s owner, or the signed-in person'),
     session: z.object({ id: z.string(), kind: z.enum(['api_key', 'oidc']), expires_at: z.string() }).optional(),
     user: z
       .object({ issuer: z.string(), subject: z.string(), email: z.string().optional(), name: z.string().optional(), groups: z.array(z.string()) })
@@ -46,6 +47,7 @@ function me(p: Principal): z.infer<typeof Me> {
     tenant: { id: p.tenantId, name: p.tenantName },
     key: { id: p.keyId, name: p.keyName, role: p.role },
     actor: p.actor,
+    ...(p.person ? { person: p.person } : {}),
     ...(p.session ? { session: { id: p.session.id, kind: p.session.kind, expires_at: p.session.expiresAt } } : {}),
     ...(p.user ? { user: p.user } : {}),
   };

@@ -57,6 +57,8 @@ export function mirrorStatements(db: DB, run: RunState, steps: StepState[]) {
           updatedAt: now,
           endedAt: row0.endedAt,
           nextWakeAt: row0.nextWakeAt,
+          // The admission insert (policy/usage.ts) writes the row first, without the person.
+          actorPerson: row0.actorPerson,
         },
       }),
     ...steps.map((s) => {
