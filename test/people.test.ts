@@ -170,3 +170,53 @@ describe('duties count persons, not credentials (DESIGN §14)', () => {
     expect((await approve(id, { key: t.keys.admin })).status).toBe(200);
   });
 });
+
+describe('GET and PUT /people', () => {
+  interface Person {
+    id: string;
+    email: string | null;
+    role: string | null;
+    role_source: string | null;
+    oidc_subject: string | null;
+    keys: number;
+  }
+  const people = async (t: TestTenant) => (await json<{ items: Person[] }>(api('/people', { key: t.keys.admin }))).items;
+
+  it('lists key owners, signed-in people and people given a role, each with their role and where it comes from', async () => {
+    const t = await newTenant();
+    const issuer = await fakeIssuer();
+    await useIssuer(t, issuer);
+    await keyFor(t, 'ann-1', 'operator', 'ann@example.com');
+    await keyFor(t, 'ann-2', 'sre', 'ann@example.com');
+    issuer.user = { sub: 'u-grace', email: 'grace@example.com', groups: ['sre-team'] };
+    await browserSignIn(t);
+    expect((await api('/people/chat%40example.com', { method: 'PUT', key: t.keys.admin, json: { role: 'operator' } })).status).toBe(200);
+
+    const list = await people(t);
+    const byId = Object.fromEntries(list.map((p) => [p.id, p]));
+    expect(byId['ann@example.com']).toMatchObject({ email: 'ann@example.com', role: 'sre', role_source: 'keys', keys: 2 });
+    expect(byId['grace@example.com']).toMatchObject({ role: 'sre', role_source: 'oidc_groups', oidc_subject: `${issuer.issuer}|u-grace`, keys: 0 });
+    expect(byId['chat@example.com']).toMatchObject({ role: 'operator', role_source: 'assigned', keys: 0 });
+    // The fixture's keys predate owners: each is a person of its own, as before.
+    expect(list.filter((p) => p.id.startsWith('key:')).map((p) => p.role).sort()).toEqual(['admin', 'operator', 'sre', 'viewer']);
+    expect((await api('/people', { key: t.keys.sre })).status).toBe(403);
+  });
+
+  it('a person none of whose groups is mapped signs in with the role an admin gave them', async () => {
+    const t = await newTenant();
+    const issuer = await fakeIssuer();
+    await useIssuer(t, issuer);
+    issuer.user = { sub: 'u-chat', email: 'chat@example.com', groups: ['chat-approvers'] };
+    expect(await browserSignIn(t)).toBeUndefined(); // no mapped group, no default role: refused
+    const set = await api('/people/Chat%40Example.com', { method: 'PUT', key: t.keys.admin, json: { role: 'sre' } });
+    expect(set.status).toBe(200);
+    expect(await json(set)).toMatchObject({ id: 'chat@example.com', role: 'sre', role_source: 'assigned' });
+    const cookie = (await browserSignIn(t))!;
+    const me = await json<{ key: { role: string }; person: string }>(api('/me', { headers: { cookie } }));
+    expect(me).toMatchObject({ key: { role: 'sre' }, person: 'chat@example.com' });
+    const audit = await json<{ items: { action: string; data: { role: string } }[] }>(api('/audit?action=person.role_set', { key: t.keys.admin }));
+    expect(audit.items[0]!.data.role).toBe('sre');
+    const bad = await api('/people/not-an-email', { method: 'PUT', key: t.keys.admin, json: { role: 'sre' } });
+    expect(bad.status).toBe(400);
+  });
+});
