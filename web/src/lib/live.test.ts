@@ -20,7 +20,7 @@ class FakeSocket {
   }
 }
 
-const run = (status: Run['status']): Run => ({ id: 'r1', runbook: 'rb', runbook_version: 1, status, mode: 'execute', inputs: {}, context: {}, created_at: '', cost_usd: 0, tokens: 0, steps: [] });
+const run = (status: Run['status']): Run => ({ id: 'r1', runbook: 'rb', runbook_version: 1, status, mode: 'execute', inputs: {}, context: {}, actor: { type: 'api_key', id: 'key_1' }, created_at: '', cost_usd: 0, tokens: 0, steps: [] });
 
 function start(status: () => Run['status']) {
   const seen: string[] = [];
