@@ -8,7 +8,8 @@ import { admitRun, unadmitRun } from '../worker/runs/create';
 import { RunEngine, Superseded, type PendingEvent } from '../worker/runs/engine';
 import { LedgerInvoker, type LedgerRow } from '../worker/runs/invoke';
 import { liveBackends } from '../worker/runs/live';
-import { answerWatcher, broadcast, closeWatcher, openLiveView } from '../worker/runs/live-view';
+import { answerWatcher, broadcast, closeWatcher, openLiveView, type StandingCheck } from '../worker/runs/live-view';
+import { standingCredentials } from '../worker/auth/credential-standing';
 import { FaultCounter, faultRetryMs } from '../worker/runs/faults';
 import { EVENT_PREFIX, LEDGER_PREFIX, OUTBOX_KEY, Outbox, UNMIRRORED_PREFIX, eventKey, initialCursors, type OutboxCursors } from '../worker/runs/outbox';
 import type { RpcResult, StartOutcome, StepResult } from '../worker/runs/client';
@@ -50,12 +51,15 @@ export class RunDO extends DurableObject<Env> {
   private again = false;
   /** When the engine asked to be woken (undefined: it waits for a person, or the run is done). */
   private wakeAt: number | undefined;
+  /** The live view's sockets, and how their credentials are checked again (live-view.ts). */
+  private readonly watchers: { ctx: DurableObjectState; check: StandingCheck };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     registerSecrets(env); // an object in a fresh isolate may log before any request registered them
     const db = makeDb(env.DB);
     this.store = new RunStore(ctx.storage);
+    this.watchers = { ctx, check: (tenant, creds) => standingCredentials(db, tenant, creds) };
     this.faults = new FaultCounter(ctx.storage);
     this.invoker = new LedgerInvoker(
       db,
@@ -119,7 +123,7 @@ export class RunDO extends DurableObject<Env> {
     }
     await putAll(this.ctx.storage, entries);
     this.store.saved(entries);
-    broadcast(this.ctx, events);
+    broadcast(this.watchers, events);
   }
 
   /** Copies what was persisted to D1 and the audit log (outbox.ts; a failure is retried by the alarm). */
@@ -367,11 +371,11 @@ export class RunDO extends DurableObject<Env> {
 
   /** The live view (live-view.ts). */
   override fetch(request: Request): Promise<Response> {
-    return openLiveView(this.ctx, request, this.run, (after, limit) => this.events(after, limit));
+    return openLiveView(this.watchers, request, this.run, (after, limit) => this.events(after, limit));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    answerWatcher(ws, message);
+    answerWatcher(this.watchers, ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

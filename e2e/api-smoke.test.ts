@@ -1,13 +1,16 @@
 // The issue's "Must show", over real HTTP against `wrangler dev` (started by global-setup.ts).
 import WebSocket from 'ws';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, createRunbook, getRun, pollUntil, startRun, uniqueName, waitForRun, type Api } from './helpers';
+import { apiClient, createRunbook, getRun, pollUntil, secondPersonKey, startRun, uniqueName, waitForRun, type Api } from './helpers';
 
 const { url, adminKey } = inject('e2e');
 let api: Api;
+/** Someone other than the admin who starts the runs: the only kind of person who may approve them. */
+let approver: Api;
 
-beforeAll(() => {
+beforeAll(async () => {
   api = apiClient(url, adminKey);
+  approver = apiClient(url, await secondPersonKey(url, adminKey));
 });
 
 /** A runbook of simulated tools that finishes in well under a second. */
@@ -104,16 +107,19 @@ describe('API over HTTP (wrangler dev)', () => {
     expect(still.status).toBe('awaiting_approval');
     expect(still.steps[1]!.status).toBe('awaiting_approval');
 
-    const approvals = await api('GET', '/approvals');
+    // Not for the person who started the run; for someone else.
+    expect((await api('GET', '/approvals')).body.items).not.toContainEqual(expect.objectContaining({ run_id: id }));
+    expect((await api('POST', `/runs/${id}/steps/cordon/approve`, { json: {} })).status).toBe(403);
+    const approvals = await approver('GET', '/approvals');
     expect(approvals.status).toBe(200);
     expect(approvals.body.items).toContainEqual(expect.objectContaining({ run_id: id, step_id: 'cordon', tool: 'k8s.cordon_node' }));
 
-    const approved = await api('POST', `/runs/${id}/steps/cordon/approve`, { json: {} });
+    const approved = await approver('POST', `/runs/${id}/steps/cordon/approve`, { json: {} });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ id: 'cordon' });
 
     // A second decision on a step that no longer waits is a conflict, not a second approval.
-    const again = await api('POST', `/runs/${id}/steps/cordon/approve`, { json: {} });
+    const again = await approver('POST', `/runs/${id}/steps/cordon/approve`, { json: {} });
     expect(again.status).toBe(409);
 
     const done = await waitForRun(api, id, ['succeeded']);
@@ -224,7 +230,7 @@ describe('live run WebSocket', () => {
     expect(snapshotSeq).toBeGreaterThan(0);
 
     // 2. Approve over plain HTTP; the socket reports every change until the run ends.
-    const approved = await api('POST', `/runs/${id}/steps/cordon/approve`, { json: { comment: 'e2e' } });
+    const approved = await approver('POST', `/runs/${id}/steps/cordon/approve`, { json: { comment: 'e2e' } });
     expect(approved.status).toBe(200);
     await pollUntil(
       'the run.succeeded event',

@@ -199,6 +199,16 @@ export function apiClient(url: string, key?: string) {
 }
 export type Api = ReturnType<typeof apiClient>;
 
+/**
+ * A key of another person than the admin (an sre by default): approvals need someone other than
+ * the person who started the run, and two keys of one person count as one (DESIGN §14).
+ */
+export async function secondPersonKey(url: string, adminKey: string, role = 'sre'): Promise<string> {
+  const res = await apiClient(url, adminKey)('POST', '/keys', { json: { name: uniqueName('e2e-approver'), role, owner: `${uniqueName('approver')}@example.com` } });
+  if (res.status !== 201) throw new Error(`POST /keys answered ${res.status}: ${res.text}`);
+  return res.body.key as string;
+}
+
 /** A runbook name no other test uses (names are unique per tenant). */
 export const uniqueName = (prefix: string) => `${prefix}-${random(4)}`;
 

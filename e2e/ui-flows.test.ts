@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { ROOT, apiClient, createRunbook, createTenant, getRun, launchChromium, signInUi, startRun, uniqueName, waitForRun } from './helpers';
+import { ROOT, apiClient, createRunbook, createTenant, getRun, launchChromium, secondPersonKey, signInUi, startRun, uniqueName, waitForRun } from './helpers';
 
 const { url, adminKey } = inject('e2e');
 const SHOTS = path.join(ROOT, 'bench-results');
@@ -114,7 +114,15 @@ describe('the UI journeys (Chromium)', () => {
     await stepStatus('cordon').and(page.locator('[data-status="awaiting_approval"]')).waitFor();
     expect(await stepStatus('inspect').getAttribute('data-status')).toBe('succeeded');
 
-    // ── Approve the step inline and watch the run finish ──────────────────────────────
+    // ── Someone else approves the step inline and watches the run finish ──────────────
+    // (approval needs a person other than the one who started the run: DESIGN §14)
+    await byTestId('sign-out-button').click();
+    await page.waitForURL(/\/login/);
+    await signInUi(page, await secondPersonKey(url, adminKey));
+    await page.goto(`/runs/${runId}`);
+    await page.evaluate(() => ((window as unknown as { __marker: string }).__marker = 'same-document'));
+    await page.locator('[data-testid="live-status"]', { hasText: /^live$/ }).waitFor();
+    await stepStatus('cordon').and(page.locator('[data-status="awaiting_approval"]')).waitFor();
     const card = page.locator('[data-testid="step-card"][data-step-id="cordon"]');
     await card.locator('[data-testid="approval-comment"]').fill('Checked the node — e2e');
     await card.locator('[data-testid="approve-step"]').click();

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { ROOT, apiClient, getRun } from './helpers';
+import { ROOT, apiClient, getRun, secondPersonKey } from './helpers';
 
 const { url, adminKey } = inject('e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -107,9 +107,6 @@ describe('the UI (Chromium)', () => {
 
     await page.waitForURL(/\/runs\/run_[^/]+$/);
     const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
-    // From here on, everything must arrive over the live socket: mark the document to prove
-    // that the page is never reloaded.
-    await page.evaluate(() => ((window as unknown as { __e2eMarker: string }).__e2eMarker = 'same-document'));
 
     await page.locator('[data-testid="live-status"]', { hasText: /^live$/ }).waitFor();
     await stepStatus('drain').and(page.locator('[data-status="awaiting_approval"]')).waitFor();
@@ -122,6 +119,17 @@ describe('the UI (Chromium)', () => {
     expect(cards).toEqual(['ack', 'cordon', 'drain', 'ticket']);
     await page.screenshot({ path: path.join(SHOTS, 'e2e-ui-awaiting-approval.png'), fullPage: true });
 
+    // Someone other than the person who started the run approves it (DESIGN §14): they sign in.
+    await byTestId('sign-out-button').click();
+    await page.waitForURL(/\/login/);
+    await signIn(await secondPersonKey(url, adminKey));
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.goto(`/runs/${runId}`);
+    // From here on, everything must arrive over the live socket: mark the document to prove
+    // that the page is never reloaded.
+    await page.evaluate(() => ((window as unknown as { __e2eMarker: string }).__e2eMarker = 'same-document'));
+    await page.locator('[data-testid="live-status"]', { hasText: /^live$/ }).waitFor();
+    await stepStatus('drain').and(page.locator('[data-status="awaiting_approval"]')).waitFor();
     await stepCard('drain').locator('[data-testid="approval-comment"]').fill('Looks right — e2e');
     await stepCard('drain').locator('[data-testid="approve-step"]').click();
 

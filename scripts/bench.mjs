@@ -82,7 +82,8 @@ async function prepareTenant(api) {
   const yamls = [[names.seq, benchRunbookYaml(names.seq, CFG.steps)], [names.gate, approvalRunbookYaml(names.gate, 1)], [names.live, approvalRunbookYaml(names.live, CFG.live.steps)]];
   for (const { steps } of CFG.throughput) if (steps !== CFG.steps) yamls.push([`bench-${steps}-steps`, benchRunbookYaml(`bench-${steps}-steps`, steps)]);
   for (const [, yaml] of yamls) await api('POST', '/runbooks', yaml, 'application/yaml');
-  const approver = await api('POST', '/keys', { name: 'bench approver', role: 'sre' });
+  // Another person: two keys of one person never approve each other's runs (DESIGN §14).
+  const approver = await api('POST', '/keys', { name: 'bench approver', role: 'sre', owner: 'bench-approver@example.com' });
   return { names, approverKey: approver.key, policy: `${policy.name} v${policy.version}` };
 }
 

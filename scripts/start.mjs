@@ -77,7 +77,13 @@ async function main() {
   });
 
   const key = given ?? newAdminKey();
-  const result = await bootstrap(started.url, token, key, !given);
+  const result = await bootstrap(started.url, token, key, !given).catch((err) => {
+    // The state already has tenants and another platform owner's key: bootstrap adds no keys to it.
+    if (given && /bootstrap failed: 409/.test(String(err))) {
+      throw new Error(`AGENTRUNBOOK_ADMIN_KEY is not the platform owner's key of the state in ${persistTo ?? '.wrangler/state'}; use that key, or another AGENTRUNBOOK_STATE`);
+    }
+    throw err;
+  });
   const agents = result.agents;
   const where = (name) => (vars.sources[name] ? ` (${name} from ${vars.sources[name]})` : '');
   if (agents?.problem) return fail(`The agents' configuration does not load: ${agents.problem}${where('LLM_PROVIDER')}`);
@@ -90,7 +96,7 @@ async function main() {
       console.log('  Set AGENTRUNBOOK_ADMIN_KEY to choose your own key next time.');
     }
   } else {
-    console.log(`  Demo tenant ${result.tenant_id} is ready${result.key_added ? '; AGENTRUNBOOK_ADMIN_KEY was added as an admin key' : ''}.`);
+    console.log(`  Demo tenant ${result.tenant_id} is ready.`);
     if (!given) console.log('  Sign in with the admin key printed on the first start (or set AGENTRUNBOOK_ADMIN_KEY).');
   }
   const model = agents.provider === 'stub' ? 'the deterministic stub (no model; set LLM_PROVIDER to use one)' : `${agents.provider}, model ${agents.model} at ${agents.endpoint}`;

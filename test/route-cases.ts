@@ -100,6 +100,8 @@ export const CASES: Case[] = [
   { route: 'POST /keys', allowed: from('admin'), call: (f) => ({ path: '/keys', method: 'POST', json: { name: f.fresh('k'), role: 'viewer' } }) },
   { route: 'DELETE /keys/{id}', allowed: from('admin'), call: async (f) => ({ path: `/keys/${await newKey(f)}`, method: 'DELETE' }) },
   { route: 'POST /keys/{id}/rotate', allowed: from('admin'), call: async (f) => ({ path: `/keys/${await newKey(f)}/rotate`, method: 'POST', json: {} }) },
+  { route: 'GET /people', allowed: from('admin'), call: () => ({ path: '/people' }) },
+  { route: 'PUT /people/{email}', allowed: from('admin'), call: (f) => ({ path: `/people/${f.fresh('person')}%40example.com`, method: 'PUT', json: { role: 'viewer' } }) },
   { route: 'GET /settings', allowed: from('admin'), call: () => ({ path: '/settings' }) },
   { route: 'PUT /settings', allowed: from('admin'), call: () => ({ path: '/settings', method: 'PUT', json: {} }) },
 

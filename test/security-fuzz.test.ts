@@ -100,7 +100,8 @@ const JSON_ROUTES: JsonRoute[] = [
   { label: 'POST /runs', method: 'POST', path: () => '/runs', valid: { runbook: 'node-not-ready', inputs: { node: 'n1' }, context: { environment: 'prod' }, mode: 'dry_run' } },
   { label: 'POST /tools/plan', method: 'POST', path: () => '/tools/plan', valid: { tool: 'k8s.cordon_node', args: { cluster: 'c', node: 'n' }, context: {} } },
   { label: 'POST /tools/invoke', method: 'POST', path: () => '/tools/invoke', valid: { tool: 'k8s.get_node', args: { cluster: 'c', node: 'n' }, mode: 'dry_run' } },
-  { label: 'POST /keys', method: 'POST', path: () => '/keys', valid: { name: 'fuzz', role: 'viewer' }, key: 'admin' },
+  { label: 'POST /keys', method: 'POST', path: () => '/keys', valid: { name: 'fuzz', role: 'viewer', owner: 'fuzz@example.com' }, key: 'admin' },
+  { label: 'PUT /people/{email}', op: 'PUT /people/{email}', method: 'PUT', path: () => '/people/fuzz%40example.com', valid: { role: 'viewer' }, key: 'admin' },
   { label: 'POST /tenants', method: 'POST', path: () => '/tenants', valid: { name: 'fuzz-tenant' }, key: 'admin' },
   {
     label: 'PUT /settings',

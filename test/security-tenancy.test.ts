@@ -34,7 +34,7 @@ describe('cross-tenant matrix', () => {
     }
     // Everything A owns, listed by A itself after the calls above created more of it.
     const aIds = new Set<string>([a.t.id, a.runId, a.policyId, a.runbookId]);
-    for (const path of ['/runs?limit=200', '/runbooks?archived=true', '/keys', '/policies']) {
+    for (const path of ['/runs?limit=200', '/runbooks?archived=true', '/keys', '/policies', '/people']) {
       const list = await json<{ items: { id: string }[] }>(api(path, { key: a.t.keys.admin }));
       for (const item of list.items) aIds.add(item.id);
     }

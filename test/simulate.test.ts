@@ -118,7 +118,7 @@ describe('POST /policies/{id}/simulate', () => {
     const looser = await savePolicy(t.keys.admin, defaultPolicy.replace(/  rules:[\s\S]*$/, '  rules: []\n'));
     const sim = await json<Simulation>(simulate(t.keys.sre, looser));
     // The prod-writes approvals disappear; the drain keeps the runbook's own `approval: required`,
-    // but with the default approvers, who may now include the requester.
+    // with the default approvers (never the requester) and no expiry.
     expect(sim.changed.map((c) => [c.step_id, `${c.before.effect}→${c.after.effect}`])).toEqual([
       ['cordon', 'require_approval→allow'],
       ['drain', 'require_approval→require_approval'],
@@ -126,7 +126,7 @@ describe('POST /policies/{id}/simulate', () => {
     ]);
     const drain = sim.changed[1]!;
     expect(drain.before.approval).toMatchObject({ distinct_from_requester: true, expires_in: '30m' });
-    expect(drain.after.approval).toEqual({ roles: ['sre', 'admin'], count: 1, distinct_from_requester: false });
+    expect(drain.after.approval).toEqual({ roles: ['sre', 'admin'], count: 1, distinct_from_requester: true });
   });
 
   it('replays only the last N runs, newest first, and bounds N', async () => {

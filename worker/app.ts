@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { sameOriginForCookies } from './auth/csrf';
 import { authenticate } from './auth/middleware';
 import { rateLimit, rateLimitByAddress } from './auth/rate-limit';
 import type { AppEnv } from './env';
@@ -26,6 +27,7 @@ import { metricsRoutes } from './routes/metrics';
 import { observe } from './observability/middleware';
 import { clusterConnectRoute, clusterRoutes } from './routes/clusters';
 import { doctorRoutes } from './routes/doctor';
+import { peopleRoutes } from './routes/people';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -52,6 +54,8 @@ export function buildApp() {
       },
     }),
   );
+  // Before every route, sign-in included: the cookie's requests must come from this site.
+  api.use('*', sameOriginForCookies);
   api.onError(handleError);
   api.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, c.get('requestId') ?? 'unknown'), 404));
 
@@ -78,6 +82,7 @@ export function buildApp() {
   api.use('*', authenticate);
   api.use('*', rateLimit);
   mount(api, tenantRoutes);
+  mount(api, peopleRoutes);
   mount(api, settingsRoutes);
   mount(api, secretsRoutes);
   mount(api, integrationRoutes);

@@ -72,6 +72,11 @@ export interface Principal {
   platformOwner: boolean;
   /** The audit actor: the API key, or the person as `iss|sub` (the same across their sessions). */
   actor: { type: 'api_key' | 'user' | 'webhook'; id: string };
+  /**
+   * The person behind the credential (DESIGN §14, worker/auth/person.ts): a key's owner, or the
+   * signed-in person. Duties compare it. Absent for webhooks: they act as themselves (`actor.id`).
+   */
+  person?: string;
   /** Present when the caller came with the session cookie rather than `Authorization`. */
   session?: { id: string; kind: 'api_key' | 'oidc'; expiresAt: string };
   /** Present for people signed in with OIDC. */

@@ -120,6 +120,9 @@ export const RunSchema = z
     reason: z.string().optional(),
     inputs: Json,
     context: Json,
+    actor: z
+      .object({ type: z.string(), id: z.string(), person: z.string().optional().describe('The person who started the run (DESIGN §14)') })
+      .describe('Who started the run: the credential, and the person behind it'),
     created_at: z.string(),
     ended_at: z.string().optional(),
     cost_usd: z.number(),
@@ -146,7 +149,7 @@ export const RunSummarySchema = z
     status: z.string(),
     mode: z.string(),
     reason: z.string().nullable(),
-    actor: z.object({ type: z.string(), id: z.string() }),
+    actor: z.object({ type: z.string(), id: z.string(), person: z.string().optional() }),
     created_at: z.string(),
     ended_at: z.string().nullable(),
   })

@@ -4,6 +4,8 @@ import { apiKeys } from '../db/schema';
 import type { Role } from '../env';
 import { newApiKey, newId, sha256Hex } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
+import { personOfKey } from './person';
+import { atLeast } from './roles';
 import { revokeKeySessions } from './session';
 
 /** What a key chosen by a person (bootstrap, `AGENTRUNBOOK_ADMIN_KEY`) must look like; scripts/lib.mjs checks the same. */
@@ -23,6 +25,8 @@ export async function createApiKey(
     createdBy?: string;
     key?: string;
     rotatedFrom?: string;
+    /** The person the key belongs to (person.ts); unknown (the key counts as its own person) when absent. */
+    owner?: string;
   },
 ): Promise<{ id: string; key: string; prefix: string }> {
   const key = opts.key ?? newApiKey();
@@ -38,6 +42,7 @@ export async function createApiKey(
     platformOwner: opts.platformOwner ?? false,
     createdBy: opts.createdBy,
     rotatedFrom: opts.rotatedFrom,
+    owner: opts.owner ?? null,
   });
   return { id, key, prefix };
 }
@@ -80,12 +85,34 @@ export function listApiKeys(db: DB, tenantId: string) {
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
+/** What the caller of a key-management action holds: nobody acts on a key above their own powers. */
+export interface KeyCaller {
+  role: Role;
+  platformOwner: boolean;
+}
+
+/**
+ * Refuses an action on a key that carries more power than the caller: a role above theirs, or
+ * the platform owner's power (only the platform owner acts on platform-owner keys).
+ */
+function requireAbove(old: ApiKeyRow, caller: KeyCaller, action: string): void {
+  if (old.platformOwner && !caller.platformOwner) throw new ApiError('forbidden', `Only the platform owner may ${action} a platform-owner key`);
+  if (!atLeast(caller.role, old.role)) throw new ApiError('forbidden', `Role "${caller.role}" may not ${action} a key with role "${old.role}" (above its own)`);
+}
+
 /**
  * Revokes a key at once and signs out every session opened with it. Undefined when the tenant
  * has no such key standing (unknown, another tenant's, or already revoked).
  */
-export async function revokeApiKey(db: DB, tenantId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+export async function revokeApiKey(db: DB, tenantId: string, keyId: string, caller: KeyCaller): Promise<ApiKeyRow | undefined> {
   const now = new Date().toISOString();
+  const [current] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  if (!current) return undefined;
+  requireAbove(current, caller, 'revoke');
   const [row] = await db
     .update(apiKeys)
     .set({ revokedAt: now })
@@ -100,18 +127,20 @@ export interface Rotation {
   key: string;
   name: string;
   role: Role;
+  owner: string;
   rotated_from: string;
   old_key_expires_at: string;
 }
 
 /**
- * Replaces a key with a new one of the same name, role and powers. The old key keeps working
- * for `graceMs` (so deployments can switch over) and then stops; its sessions stop with it.
- * Only the platform owner may rotate a platform-owner key: the replacement inherits that power.
+ * Replaces a key with a new one of the same name, role, owner and powers. The old key keeps
+ * working for `graceMs` (so deployments can switch over) and then stops; its sessions stop with
+ * it. The replacement inherits the key's powers, so only a caller who holds them may rotate it:
+ * the platform owner for a platform-owner key, a role at least the key's.
  */
 export async function rotateApiKey(
   db: DB,
-  opts: { tenantId: string; keyId: string; graceMs: number; createdBy: string; callerIsPlatformOwner: boolean; now?: number },
+  opts: { tenantId: string; keyId: string; graceMs: number; createdBy: string; caller: KeyCaller; now?: number },
 ): Promise<Rotation> {
   const now = opts.now ?? Date.now();
   const [old] = await db
@@ -123,9 +152,9 @@ export async function rotateApiKey(
   if (old.expiresAt) {
     throw new ApiError('conflict', `API key ${old.id} was already rotated (it stops at ${old.expiresAt}); rotate its replacement instead`);
   }
-  if (old.platformOwner && !opts.callerIsPlatformOwner) {
-    throw new ApiError('forbidden', 'Only the platform owner may rotate a platform-owner key');
-  }
+  requireAbove(old, opts.caller, 'rotate');
+  // The replacement is the same person's key; a key from before owners passes on its own person.
+  const owner = personOfKey(old);
   const expiresAt = new Date(now + opts.graceMs).toISOString();
   const created = await createApiKey(db, {
     tenantId: opts.tenantId,
@@ -134,6 +163,7 @@ export async function rotateApiKey(
     platformOwner: old.platformOwner,
     createdBy: opts.createdBy,
     rotatedFrom: old.id,
+    owner,
   });
   // Claimed conditionally: of two concurrent rotations of one key, one wins and the other's new
   // key is withdrawn, so a key never has two replacements.
@@ -146,5 +176,5 @@ export async function rotateApiKey(
     await db.delete(apiKeys).where(and(eq(apiKeys.id, created.id), eq(apiKeys.tenantId, opts.tenantId)));
     throw new ApiError('conflict', `API key ${old.id} was rotated or revoked meanwhile`);
   }
-  return { id: created.id, key: created.key, name: old.name, role: old.role, rotated_from: old.id, old_key_expires_at: expiresAt };
+  return { id: created.id, key: created.key, name: old.name, role: old.role, owner, rotated_from: old.id, old_key_expires_at: expiresAt };
 }

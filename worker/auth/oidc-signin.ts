@@ -8,7 +8,9 @@ import { authorizationUrl, clientAuthMethod, groupsFromClaims, randomToken, rede
 import { discover } from './oidc-discovery';
 import { OidcError } from './oidc-error';
 import type { LoginState } from './oidc-login-state';
-import { roleForGroups } from './roles';
+import { getPerson } from '../store/people';
+import { personOfOidc } from './person';
+import { personRole, roleFromMapping } from './roles';
 
 /** The person an ID token describes. */
 export interface OidcIdentity {
@@ -17,8 +19,12 @@ export interface OidcIdentity {
   /** `iss|sub`: unique across issuers, the person's id in sessions and the audit log. */
   subject: string;
   email?: string;
+  /** The IdP's `email_verified`, when it says. */
+  emailVerified?: boolean;
   name?: string;
   groups: string[];
+  /** The person this sign-in is (person.ts): the verified email, else `iss|sub`. */
+  person: string;
 }
 
 /** Step one: where to send the browser, and what its login-state cookie must remember. */
@@ -54,7 +60,7 @@ export interface CallbackParams {
  * role. Throws OidcError with a reason code; once the token has been verified the error carries
  * the identity, so a refusal can be audited with who was refused.
  */
-export async function completeOidcLogin(env: Env, db: DB, pending: LoginState, params: CallbackParams): Promise<{ identity: OidcIdentity; role: Role }> {
+export async function completeOidcLogin(env: Env, db: DB, pending: LoginState, params: CallbackParams): Promise<{ identity: OidcIdentity; role: Role; groupsRole?: Role }> {
   if (!params.state || !timingSafeEqual(params.state, pending.state)) {
     throw new OidcError('state_mismatch', 'The sign-in response does not belong to the sign-in this browser started (state mismatch)');
   }
@@ -87,15 +93,22 @@ export async function completeOidcLogin(env: Env, db: DB, pending: LoginState, p
     { code: params.code, verifier: pending.verifier, redirectUri: pending.redirectUri },
   );
   const claims = await verifyIdToken(idToken, discovery, oidc.client_id, pending.nonce);
+  const subject = `${discovery.issuer}|${claims.sub}`;
+  const email = stringClaim(claims, 'email');
+  const verified = claims.email_verified;
+  const emailVerified = verified === true || verified === 'true' ? true : verified === false || verified === 'false' ? false : undefined;
   const identity: OidcIdentity = {
     issuer: discovery.issuer,
     sub: claims.sub,
-    subject: `${discovery.issuer}|${claims.sub}`,
-    email: stringClaim(claims, 'email'),
+    subject,
+    email,
+    ...(emailVerified !== undefined ? { emailVerified } : {}),
     name: stringClaim(claims, 'name') ?? stringClaim(claims, 'preferred_username'),
     groups: groupsFromClaims(claims, oidc.groups_claim),
+    person: personOfOidc({ subject, email, emailVerified }),
   };
-  const role = roleForGroups(identity.groups, oidc);
+  const groupsRole = roleFromMapping(identity.groups, oidc);
+  const role = personRole(identity.groups, oidc, groupsRole ? undefined : (await getPerson(db, pending.tenantId, identity.person))?.role);
   if (!role) {
     const groups = identity.groups.length ? identity.groups.map((g) => `"${g}"`).join(', ') : 'none';
     const err = new OidcError(
@@ -105,5 +118,5 @@ export async function completeOidcLogin(env: Env, db: DB, pending: LoginState, p
     err.identity = { subject: identity.subject, sub: identity.sub, email: identity.email, groups: identity.groups };
     throw err;
   }
-  return { identity, role };
+  return { identity, role, ...(groupsRole ? { groupsRole } : {}) };
 }

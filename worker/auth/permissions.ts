@@ -25,10 +25,13 @@ export function requirePlatformOwner(c: Context<AppEnv>, action: string): void {
   if (!c.get('principal').platformOwner) throw new ApiError('forbidden', `Only the platform owner may ${action}`);
 }
 
-/** Nobody hands out more power than they hold: a key's role may not be above its creator's. */
-export function requireGrantable(callerRole: Role, granted: Role): void {
+/**
+ * Nobody hands out more power than they hold (DESIGN §14): not through a key, a rotation, an OIDC
+ * group mapping, a webhook's `run_as_role` or `PUT /people`. `what` names the grant in the refusal.
+ */
+export function requireGrantable(callerRole: Role, granted: Role, what = 'create a key with'): void {
   if (!atLeast(callerRole, granted)) {
-    throw new ApiError('forbidden', `Role "${callerRole}" may not create a key with role "${granted}" (above its own)`);
+    throw new ApiError('forbidden', `Role "${callerRole}" may not ${what} role "${granted}" (above its own)`);
   }
 }
 

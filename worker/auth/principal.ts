@@ -1,11 +1,12 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { DB } from '../db/client';
-import { apiKeys, sessions, tenants } from '../db/schema';
+import { apiKeys, people, sessions, tenants } from '../db/schema';
 import type { Principal } from '../env';
 import { sha256Hex } from '../lib/crypto';
 import { parseTenantSettings } from '../store/settings';
 import { keyProblem, noteKeyUse } from './keys';
-import { roleForGroups } from './roles';
+import { personOfKey } from './person';
+import { personRole } from './roles';
 
 /** A caller that could not be resolved, with the reason the 401 states. */
 export interface Refusal {
@@ -33,6 +34,7 @@ export async function principalForKey(db: DB, key: string, now = Date.now()): Pr
     role: row.key.role,
     platformOwner: row.key.platformOwner,
     actor: { type: 'api_key', id: row.key.id },
+    person: personOfKey(row.key),
   };
 }
 
@@ -50,10 +52,12 @@ export function splitSubject(subject: string): { issuer: string; sub: string } {
  */
 export async function principalForSession(db: DB, tenantId: string, sessionId: string, now = Date.now()): Promise<Principal | Refusal> {
   const [row] = await db
-    .select({ session: sessions, tenantName: tenants.name, settings: tenants.settings, key: apiKeys })
+    .select({ session: sessions, tenantName: tenants.name, settings: tenants.settings, key: apiKeys, assigned: people.role })
     .from(sessions)
     .innerJoin(tenants, eq(tenants.id, sessions.tenantId))
     .leftJoin(apiKeys, and(eq(sessions.kind, 'api_key'), eq(apiKeys.id, sessions.subject), eq(apiKeys.tenantId, sessions.tenantId)))
+    // A person signed in through OIDC may have a role an admin gave them (PUT /people).
+    .leftJoin(people, and(eq(sessions.kind, 'oidc'), eq(people.tenantId, sessions.tenantId), eq(people.id, sql`coalesce(${sessions.person}, ${sessions.subject})`)))
     .where(and(eq(sessions.id, sessionId), eq(sessions.tenantId, tenantId)))
     .limit(1);
   if (!row) return { reason: 'Unknown session; sign in again' };
@@ -75,6 +79,7 @@ export async function principalForSession(db: DB, tenantId: string, sessionId: s
       role: row.key.role,
       platformOwner: row.key.platformOwner,
       actor: { type: 'api_key', id: row.key.id },
+      person: personOfKey(row.key),
       session,
     };
   }
@@ -83,7 +88,7 @@ export async function principalForSession(db: DB, tenantId: string, sessionId: s
   const { issuer, sub } = splitSubject(s.subject);
   if (!oidc || oidc.issuer !== issuer) return { reason: 'Sign-in with this identity provider is no longer configured for the tenant' };
   const groups = Array.isArray(s.groups) ? (s.groups as unknown[]).filter((g): g is string => typeof g === 'string') : [];
-  const role = roleForGroups(groups, oidc);
+  const role = personRole(groups, oidc, row.assigned);
   if (!role) return { reason: 'Your groups no longer map to a role in this tenant' };
   return {
     tenantId: s.tenantId,
@@ -93,6 +98,8 @@ export async function principalForSession(db: DB, tenantId: string, sessionId: s
     role,
     platformOwner: false,
     actor: { type: 'user', id: s.subject },
+    // Sessions from before persons were recorded count as their `iss|sub`.
+    person: s.person ?? s.subject,
     session,
     user: { issuer, subject: sub, email: s.email ?? undefined, name: s.name ?? undefined, groups },
   };

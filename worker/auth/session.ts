@@ -22,6 +22,8 @@ export interface NewSession {
   kind: 'api_key' | 'oidc';
   /** The key id, or the OIDC `iss|sub`. */
   subject: string;
+  /** An OIDC session's person (person.ts); a key session's person is its key's owner. */
+  person?: string;
   role: Role;
   email?: string;
   name?: string;
@@ -50,6 +52,7 @@ export async function openSession(env: Env, db: DB, s: NewSession, now = Date.no
     tenantId: s.tenantId,
     kind: s.kind,
     subject: s.subject,
+    person: s.person ?? null,
     role: s.role,
     email: s.email ?? null,
     name: s.name ?? null,

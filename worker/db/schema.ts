@@ -33,8 +33,37 @@ export const apiKeys = sqliteTable(
     expiresAt: text('expires_at'),
     /** The key this one replaced by rotation. */
     rotatedFrom: text('rotated_from'),
+    /**
+     * The person the key belongs to (DESIGN §14): an email, an OIDC `iss|sub`, or `key:<id>` for a
+     * key from before owners were recorded (worker/auth/person.ts). Null on those older keys.
+     */
+    owner: text('owner'),
   },
-  (t) => [uniqueIndex('api_keys_hash').on(t.hash), index('api_keys_tenant').on(t.tenantId)],
+  (t) => [uniqueIndex('api_keys_hash').on(t.hash), index('api_keys_tenant').on(t.tenantId), index('api_keys_tenant_owner').on(t.tenantId, t.owner)],
+);
+
+/**
+ * The tenant's people (DESIGN §14): whoever owns a key, signed in through OIDC, or was given a
+ * role with `PUT /people/{email}`. `id` is the person as duties compare them (person.ts).
+ */
+export const people = sqliteTable(
+  'people',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    email: text('email'),
+    name: text('name'),
+    /** The OIDC `iss|sub` last seen for this person. */
+    oidcSubject: text('oidc_subject'),
+    /** The role their IdP groups mapped to at their last sign-in (null: no group of theirs is mapped). */
+    groupsRole: text('groups_role', { enum: ['viewer', 'operator', 'sre', 'admin'] }),
+    /** The role an admin gave them with `PUT /people/{email}` (only for people without a group mapping). */
+    role: text('role', { enum: ['viewer', 'operator', 'sre', 'admin'] }),
+    roleSetBy: text('role_set_by'),
+    createdAt: text('created_at').notNull().default(now),
+    lastSeenAt: text('last_seen_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
 );
 
 /**
@@ -51,6 +80,8 @@ export const sessions = sqliteTable(
     kind: text('kind', { enum: ['api_key', 'oidc'] }).notNull(),
     /** The key id, or the OIDC `iss|sub`. */
     subject: text('subject').notNull(),
+    /** An OIDC session's person (person.ts); null for key sessions (the key's owner is) and older sessions. */
+    person: text('person'),
     email: text('email'),
     name: text('name'),
     role: text('role', { enum: ['viewer', 'operator', 'sre', 'admin'] }).notNull(),
@@ -124,6 +155,8 @@ export const runs = sqliteTable(
     actorId: text('actor_id').notNull(),
     /** The role the run was started with: policy decisions use it, and the simulator replays it. */
     actorRole: text('actor_role'),
+    /** The person who started the run (DESIGN §14); null for runs from before persons were recorded. */
+    actorPerson: text('actor_person'),
     reason: text('reason'),
     costUsd: real('cost_usd').notNull().default(0),
     tokens: integer('tokens').notNull().default(0),

@@ -122,9 +122,9 @@ describe('decide: rule effects and how they combine', () => {
     expect(d.reasons.filter((r) => r.kind === 'rule').map((r) => r.message)).toEqual(['Drains are off', 'Rule "quiet" matched']);
   });
 
-  it('a runbook step that requires approval asks for the default approvers', () => {
+  it('a runbook step that requires approval asks for the default approvers, someone other than the requester', () => {
     const d = decide(policy(), request('k8s.drain_node', { stepRequiresApproval: true }));
-    expect(d).toMatchObject({ effect: 'require_approval', approval: { roles: ['sre', 'admin'], count: 1, distinct_from_requester: false } });
+    expect(d).toMatchObject({ effect: 'require_approval', approval: { roles: ['sre', 'admin'], count: 1, distinct_from_requester: true } });
     expect(because(d)).toEqual(['runbook:approval: required']);
   });
 
@@ -148,10 +148,13 @@ describe('decide: approval requirements merge into the strictest', () => {
     expect(d.approval?.count).toBe(3);
   });
 
-  it('distinct_from_requester: required if any rule requires it', () => {
-    expect(decide(policy([rule('a', { distinct_from_requester: true }), rule('b', {})]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(true);
-    expect(decide(policy([rule('a', {}), rule('b', { distinct_from_requester: true })]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(true);
-    expect(decide(policy([rule('a', {}), rule('b', {})]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(false);
+  it('distinct_from_requester: required if any rule requires it; off only where every rule turns it off', () => {
+    const off = { distinct_from_requester: false };
+    expect(decide(policy([rule('a', { distinct_from_requester: true }), rule('b', off)]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(true);
+    expect(decide(policy([rule('a', off), rule('b', { distinct_from_requester: true })]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(true);
+    expect(decide(policy([rule('a', off), rule('b', off)]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(false);
+    // Left out, it is on.
+    expect(decide(policy([rule('a', {}), rule('b', {})]), request('k8s.cordon_node')).approval?.distinct_from_requester).toBe(true);
   });
 
   it('expiry: kept when only one rule sets it', () => {
@@ -178,7 +181,7 @@ describe('decide: approval requirements merge into the strictest', () => {
 
   it('a require_approval rule without an approval block asks the default approvers', () => {
     const d = decide(policy([{ name: 'plain', when: 'true', effect: 'require_approval' }]), request('core.wait'));
-    expect(d.approval).toEqual({ roles: ['sre', 'admin'], count: 1, distinct_from_requester: false });
+    expect(d.approval).toEqual({ roles: ['sre', 'admin'], count: 1, distinct_from_requester: true });
   });
 });
 

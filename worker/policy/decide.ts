@@ -47,7 +47,9 @@ export interface Usage {
   limits?: (number | undefined)[];
 }
 
-const DEFAULT_APPROVAL: ApprovalRequirement = { roles: ['sre', 'admin'], count: 1, distinct_from_requester: false };
+// Separation of duties is the default (DESIGN §14): a step that only says `approval: required`,
+// or a rule without an approval block, needs someone other than the requester.
+const DEFAULT_APPROVAL: ApprovalRequirement = { roles: ['sre', 'admin'], count: 1, distinct_from_requester: true };
 
 const RANK: Record<Effect, number> = { allow: 0, require_approval: 1, deny: 2 };
 

@@ -22,7 +22,8 @@ const approval = z
   .object({
     roles: z.array(z.string()).min(1).default(['sre', 'admin']),
     count: z.number().int().min(1).max(10).default(1),
-    distinct_from_requester: z.boolean().default(false),
+    // On unless a policy turns it off: nobody approves their own change by default.
+    distinct_from_requester: z.boolean().default(true),
     expires_in: duration.optional(),
   })
   .strict();

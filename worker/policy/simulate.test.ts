@@ -124,7 +124,7 @@ spec:
     const oneApprover = policyOf(`    - name: prod-writes
       when: 'has(context.environment) && context.environment == "prod" && tool.mutating'
       effect: require_approval
-      approval: { roles: [sre, admin], count: 1 }
+      approval: { roles: [sre, admin], count: 1, distinct_from_requester: false }
 `);
     const run = recordedRun('run_prod', { environment: 'prod' }, 'sre', oneApprover);
     const result = simulatePolicy(STRICT, [run]);

@@ -9,6 +9,7 @@ import { safeReturnTo } from '../auth/return-to';
 import { openSession, setSessionCookie } from '../auth/session';
 import { makeDb } from '../db/client';
 import type { AppEnv } from '../env';
+import { notePersonSignIn } from '../store/people';
 
 const CALLBACK_PATH = '/api/v1/auth/oidc/callback';
 
@@ -112,11 +113,13 @@ export const authRoutes = router()
       const db = makeDb(c.env.DB);
       const { code, state, error, iss } = c.req.valid('query');
       try {
-        const { identity, role } = await completeOidcLogin(c.env, db, pending, { code, state, error, iss });
+        const { identity, role, groupsRole } = await completeOidcLogin(c.env, db, pending, { code, state, error, iss });
+        await notePersonSignIn(db, { tenantId: pending.tenantId, id: identity.person, email: identity.email, name: identity.name, oidcSubject: identity.subject, groupsRole });
         const ticket = await openSession(c.env, db, {
           tenantId: pending.tenantId,
           kind: 'oidc',
           subject: identity.subject,
+          person: identity.person,
           role,
           email: identity.email,
           name: identity.name,
@@ -128,7 +131,7 @@ export const authRoutes = router()
             actor: { type: 'user', id: identity.subject },
             action: 'session.login',
             resource: { type: 'session', id: ticket.id },
-            data: { method: 'oidc', issuer: identity.issuer, subject: identity.sub, email: identity.email, name: identity.name, groups: identity.groups, role, expires_at: ticket.expiresAt },
+            data: { method: 'oidc', issuer: identity.issuer, subject: identity.sub, person: identity.person, email: identity.email, name: identity.name, groups: identity.groups, role, expires_at: ticket.expiresAt },
           },
         ]);
         return continuePage(c, safeReturnTo(pending.returnTo) ?? '/');

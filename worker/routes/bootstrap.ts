@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { agentConfigSummarySchema, describeAgentConfig } from '../agents/config';
-import { ADMIN_KEY_RULE, createApiKey } from '../auth/keys';
+import { ADMIN_KEY_RULE } from '../auth/keys';
 import { route, router } from '../api/route';
 import { auditAppend } from '../audit/append';
 import { makeDb } from '../db/client';
@@ -25,7 +25,8 @@ const BootstrapBody = z
 /**
  * First-run setup: creates the demo tenant with the given admin key (also the platform owner),
  * the default policy and the sample runbooks. Allowed only with the deployment's one-time
- * `BOOTSTRAP_TOKEN`; on an installation that already has tenants it only makes sure the key works.
+ * `BOOTSTRAP_TOKEN`. On an installation that already has tenants it adds nothing: the key must be
+ * one of its own (a restart of `npm start` with the same key), else 409.
  */
 export const bootstrapRoutes = router().openapi(
   route({
@@ -60,13 +61,20 @@ export const bootstrapRoutes = router().openapi(
     } else if (body.only_if_empty) {
       tenantId = first.id;
     } else {
+      // Once the installation has tenants, bootstrap mints nothing: whoever holds a deployment's
+      // BOOTSTRAP_TOKEN (often left set) would otherwise make themselves platform owner at will.
       tenantId = first.id;
-      const hash = await sha256Hex(body.admin_key);
-      const [existing] = await db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.hash, hash))).limit(1);
-      if (!existing) {
-        const key = await createApiKey(db, { tenantId, name: 'admin (bootstrap)', role: 'admin', platformOwner: true, createdBy: 'bootstrap', key: body.admin_key });
-        keyAdded = true;
-        await auditAppend(c.env, tenantId, [{ actor: { type: 'system', id: 'bootstrap' }, action: 'key.created', resource: { type: 'api_key', id: key.id }, data: { name: 'admin (bootstrap)', role: 'admin' } }]);
+      const [existing] = await db
+        .select({ id: apiKeys.id, platformOwner: apiKeys.platformOwner, revokedAt: apiKeys.revokedAt })
+        .from(apiKeys)
+        .where(eq(apiKeys.hash, await sha256Hex(body.admin_key)))
+        .limit(1);
+      if (!existing?.platformOwner || existing.revokedAt) {
+        throw new ApiError(
+          'conflict',
+          'This installation is already set up: bootstrap adds no keys to it. Use the platform owner\'s key (POST /keys/{id}/rotate replaces it), or start from an empty database',
+          [{ path: 'admin_key', message: "is not the platform owner's key of this installation" }],
+        );
       }
     }
     const seeded: string[] = [];

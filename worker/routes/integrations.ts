@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { audit, route, router } from '../api/route';
 import { listOf } from '../api/schemas';
+import { requireRunAsWithin } from '../auth/grants';
 import { requireManage } from '../auth/permissions';
 import { makeDb } from '../db/client';
 import type { Vendor } from '../integrations/types';
@@ -60,6 +61,8 @@ export const integrationRoutes = router()
       const { vendor } = c.req.valid('param');
       const body = c.req.valid('json');
       const db = makeDb(c.env.DB);
+      const before = await getIntegration(db, p.tenantId, vendor);
+      requireRunAsWithin(p.role, body.run_as_role ?? before?.runAsRole ?? 'operator', before?.runAsRole);
       const row = await putIntegration(c.env, db, p.tenantId, vendor, body, p.actor.id);
       // What changed, never the secrets themselves.
       await audit(c, {

@@ -9,7 +9,7 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
 import { runClient, type RpcResult } from '../runs/client';
 import { createRun, idempotencyKeyOf } from '../runs/create';
-import { mayReview } from '../runs/approval-rules';
+import { mayReview, reviewedBy } from '../runs/approval-rules';
 import { activePolicy } from '../store/policies';
 import type { Context } from 'hono';
 import type { Decision } from '../policy/decide';
@@ -43,7 +43,7 @@ const RunListQuery = z.object({
 });
 
 const ApprovalItem = z
-  .object({ run_id: z.string(), runbook: z.string(), step_id: z.string(), tool: z.string(), args: z.unknown(), decision: z.unknown(), requested_by: z.string(), requested_at: z.string().nullable() })
+  .object({ run_id: z.string(), runbook: z.string(), step_id: z.string(), tool: z.string(), args: z.unknown(), decision: z.unknown(), requested_by: z.string(), requested_by_person: z.string().optional().describe('The person who started the run (DESIGN §14)'), requested_at: z.string().nullable() })
   .openapi('PendingApproval');
 
 export const runRoutes = router()
@@ -83,7 +83,7 @@ export const runRoutes = router()
         status: r.status,
         mode: r.mode,
         reason: r.reason,
-        actor: { type: r.actorType, id: r.actorId },
+        actor: { type: r.actorType, id: r.actorId, ...(r.actorPerson ? { person: r.actorPerson } : {}) },
         created_at: r.createdAt,
         ended_at: r.endedAt,
       })),
@@ -154,25 +154,24 @@ export const runRoutes = router()
     const policy = await activePolicy(db, p.tenantId).catch(() => undefined);
     if (!(policy && roleOf(policy.spec, p.role)?.approve)) return c.json({ items: [] }, 200);
     const rows = await db
-      .select({ step: runSteps, runbook: runs.runbookName, actorId: runs.actorId })
+      .select({ step: runSteps, runbook: runs.runbookName, actorId: runs.actorId, actorPerson: runs.actorPerson })
       .from(runSteps)
       .innerJoin(runs, eq(runs.id, runSteps.runId))
       .where(and(eq(runSteps.tenantId, p.tenantId), eq(runs.tenantId, p.tenantId), eq(runSteps.status, 'awaiting_approval')))
       .orderBy(desc(runs.createdAt))
       .limit(200);
     const visible = [];
+    const me = { id: p.actor.id, role: p.role, ...(p.person ? { person: p.person } : {}) };
     for (const r of rows) {
-      if (mayReview(r.step.decision as Decision | null ?? undefined, { id: p.actor.id, role: p.role, canApprove: true }, r.actorId)) continue;
+      const requester = { id: r.actorId, ...(r.actorPerson ? { person: r.actorPerson } : {}) };
+      if (mayReview(r.step.decision as Decision | null ?? undefined, { ...me, canApprove: true }, requester)) continue;
       // A step waiting for more approvals (quorum) leaves the inbox of those who reviewed these arguments.
-      const mine = (r.step.approvals as ApprovalRecord[] | null)?.filter((a) => a.actor.id === p.actor.id) ?? [];
-      if (mine.length > 0) {
-        const argsHash = await sha256Hex(canonicalJson(r.step.args ?? {}));
-        if (mine.some((a) => a.args_hash === argsHash)) continue;
-      }
+      const approvals = (r.step.approvals as ApprovalRecord[] | null) ?? [];
+      if (approvals.length > 0 && reviewedBy(approvals, await sha256Hex(canonicalJson(r.step.args ?? {})), me)) continue;
       visible.push(r);
     }
     const items = visible
-      .map((r) => ({ run_id: r.step.runId, runbook: r.runbook, step_id: r.step.stepId, tool: r.step.tool, args: r.step.args, decision: r.step.decision, requested_by: r.actorId, requested_at: r.step.startedAt }));
+      .map((r) => ({ run_id: r.step.runId, runbook: r.runbook, step_id: r.step.stepId, tool: r.step.tool, args: r.step.args, decision: r.step.decision, requested_by: r.actorId, ...(r.actorPerson ? { requested_by_person: r.actorPerson } : {}), requested_at: r.step.startedAt }));
     return c.json({ items }, 200);
   });
 
@@ -183,6 +182,6 @@ async function review(c: Context<AppEnv>, verdict: 'approve' | 'deny') {
   const stub = await ownedRun(c, id);
   const policy = await activePolicy(makeDb(c.env.DB), p.tenantId);
   const canApprove = roleOf(policy.spec, p.role)?.approve === true;
-  const step = unwrap(await stub.review(stepId, { type: p.actor.type, id: p.actor.id, role: p.role }, verdict, body.comment, canApprove));
+  const step = unwrap(await stub.review(stepId, { type: p.actor.type, id: p.actor.id, role: p.role, ...(p.person ? { person: p.person } : {}) }, verdict, body.comment, canApprove));
   return c.json(step, 200);
 }

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { audit, route, router } from '../api/route';
+import { requireMappingWithin } from '../auth/grants';
 import { requireManage } from '../auth/permissions';
 import { makeDb } from '../db/client';
 import type { AppEnv } from '../env';
@@ -125,6 +126,7 @@ export const settingsRoutes = router()
       const body = c.req.valid('json');
       const db = makeDb(c.env.DB);
       const current = await getTenantSettings(db, p.tenantId);
+      requireMappingWithin(p.role, body.oidc, current.oidc);
       const next: StoredTenantSettings = {};
       if (body.oidc) next.oidc = await storedOidc(c, p.tenantId, body.oidc, current.oidc);
       if (body.rate_limit) next.rate_limit = checkedRate(c, body.rate_limit);

@@ -4,6 +4,7 @@ import { getCookie } from 'hono/cookie';
 import { createApiKey, listApiKeys, MAX_ROTATION_GRACE_MS, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../auth/keys';
 import { requireManage, requireGrantable, requirePlatformOwner } from '../auth/permissions';
 import { sessionPrincipal } from '../auth/middleware';
+import { isEmail, normalEmail, personOfKey } from '../auth/person';
 import { isRefusal, principalForKey } from '../auth/principal';
 import { clearSessionCookie, openSession, revokeSession, SESSION_COOKIE, setSessionCookie, verifySessionToken } from '../auth/session';
 import { audit, route, router } from '../api/route';
@@ -13,6 +14,7 @@ import { makeDb } from '../db/client';
 import type { AppEnv, Principal } from '../env';
 import { parseDuration } from '../lib/duration';
 import { ApiError } from '../lib/errors';
+import { notePersonOwner } from '../store/people';
 import { createTenant } from '../store/tenants';
 
 const TenantCreated = z.object({ id: z.string(), name: z.string(), admin_key: z.string() }).openapi('TenantCreated');
@@ -23,6 +25,7 @@ const Me = z
     /** For a person signed in with OIDC: the session id and their display name. */
     key: z.object({ id: z.string(), name: z.string(), role: RoleSchema }),
     actor: z.object({ type: z.enum(['api_key', 'user', 'webhook']), id: z.string() }),
+    person: z.string().optional().describe('The person behind the credential (DESIGN §14): a key\'s owner, or the signed-in person'),
     session: z.object({ id: z.string(), kind: z.enum(['api_key', 'oidc']), expires_at: z.string() }).optional(),
     user: z
       .object({ issuer: z.string(), subject: z.string(), email: z.string().optional(), name: z.string().optional(), groups: z.array(z.string()) })
@@ -44,6 +47,7 @@ function me(p: Principal): z.infer<typeof Me> {
     tenant: { id: p.tenantId, name: p.tenantName },
     key: { id: p.keyId, name: p.keyName, role: p.role },
     actor: p.actor,
+    ...(p.person ? { person: p.person } : {}),
     ...(p.session ? { session: { id: p.session.id, kind: p.session.kind, expires_at: p.session.expiresAt } } : {}),
     ...(p.user ? { user: p.user } : {}),
   };
@@ -52,6 +56,7 @@ function me(p: Principal): z.infer<typeof Me> {
 const ApiKeySchema = KeySchema.extend({
   expires_at: z.string().nullable().describe('A rotated key stops working at this time'),
   rotated_from: z.string().nullable().describe('The key this one replaced'),
+  owner: z.string().describe('The person the key belongs to (DESIGN §14): an email, an OIDC `iss|sub`, or `key:<id>` for a key made before owners were recorded'),
 }).openapi('ApiKey');
 
 function keyView(r: ApiKeyRow): z.infer<typeof ApiKeySchema> {
@@ -65,7 +70,33 @@ function keyView(r: ApiKeyRow): z.infer<typeof ApiKeySchema> {
     revoked_at: r.revokedAt,
     expires_at: r.expiresAt,
     rotated_from: r.rotatedFrom,
+    owner: personOfKey(r),
   };
+}
+
+const NewKeyBody = z
+  .object({
+    name: z.string().min(1).max(100),
+    role: RoleSchema,
+    owner: z
+      .string()
+      .max(320)
+      .refine(isEmail, 'must be an email address')
+      .transform(normalEmail)
+      .optional()
+      .describe('The email of the person the key is for (default: the person creating it); only an admin makes keys for someone else'),
+  })
+  .strict();
+
+/**
+ * Who a new key belongs to: the owner named, else the creator. Naming someone else is an admin's
+ * act: anyone else could make a key "for" an invented person and pass as two people.
+ */
+function keyOwner(p: Principal, named: string | undefined): string | undefined {
+  const self = p.person;
+  if (named === undefined || named === self) return self;
+  if (p.role !== 'admin') throw new ApiError('forbidden', `Role "${p.role}" may only create keys for itself; only an admin creates keys for another person`);
+  return named;
 }
 
 const RotateBody = z
@@ -75,7 +106,7 @@ const RotateBody = z
   .strict();
 
 const Rotated = z
-  .object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema, rotated_from: z.string(), old_key_expires_at: z.string() })
+  .object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema, owner: z.string().describe('Kept from the rotated key'), rotated_from: z.string(), old_key_expires_at: z.string() })
   .openapi('RotatedKey');
 
 function graceMs(text: string): number {
@@ -100,15 +131,19 @@ export const tenantRoutes = router()
   )
   .openapi(route({ method: 'get', path: '/me', summary: 'Who am I', tags: ['session'], response: Me }), (c) => c.json(me(c.get('principal')), 200))
   .openapi(
-    route({ method: 'post', path: '/keys', summary: 'Create an API key (shown once)', tags: ['keys'], body: z.object({ name: z.string().min(1).max(100), role: RoleSchema }).strict(), response: z.object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema }), status: 201 }),
+    route({ method: 'post', path: '/keys', summary: 'Create an API key (shown once)', tags: ['keys'], body: NewKeyBody, response: z.object({ id: z.string(), key: z.string(), name: z.string(), role: RoleSchema, owner: z.string().optional() }), status: 201 }),
     async (c) => {
       const p = c.get('principal');
       await requireManage(c, 'manage API keys');
-      const { name, role } = c.req.valid('json');
+      const body = c.req.valid('json');
+      const { name, role } = body;
       requireGrantable(p.role, role);
-      const created = await createApiKey(makeDb(c.env.DB), { tenantId: p.tenantId, name, role, createdBy: p.keyId });
-      await audit(c, { action: 'key.created', resource: { type: 'api_key', id: created.id }, data: { name, role, prefix: created.prefix } });
-      return c.json({ id: created.id, key: created.key, name, role }, 201);
+      const owner = keyOwner(p, body.owner);
+      const db = makeDb(c.env.DB);
+      const created = await createApiKey(db, { tenantId: p.tenantId, name, role, createdBy: p.keyId, owner });
+      if (owner && isEmail(owner)) await notePersonOwner(db, p.tenantId, owner, owner);
+      await audit(c, { action: 'key.created', resource: { type: 'api_key', id: created.id }, data: { name, role, prefix: created.prefix, owner } });
+      return c.json({ id: created.id, key: created.key, name, role, ...(owner ? { owner } : {}) }, 201);
     },
   )
   .openapi(route({ method: 'get', path: '/keys', summary: 'List API keys (never the keys themselves)', tags: ['keys'], response: listOf(ApiKeySchema) }), async (c) => {
@@ -123,11 +158,11 @@ export const tenantRoutes = router()
       await requireManage(c, 'manage API keys');
       const { id } = c.req.valid('param');
       const { grace } = c.req.valid('json');
-      const rotated = await rotateApiKey(makeDb(c.env.DB), { tenantId: p.tenantId, keyId: id, graceMs: graceMs(grace), createdBy: p.keyId, callerIsPlatformOwner: p.platformOwner });
+      const rotated = await rotateApiKey(makeDb(c.env.DB), { tenantId: p.tenantId, keyId: id, graceMs: graceMs(grace), createdBy: p.keyId, caller: p });
       await audit(c, {
         action: 'key.rotated',
         resource: { type: 'api_key', id: rotated.id },
-        data: { name: rotated.name, role: rotated.role, prefix: rotated.key.slice(0, 8), rotated_from: rotated.rotated_from, old_key_expires_at: rotated.old_key_expires_at, grace },
+        data: { name: rotated.name, role: rotated.role, owner: rotated.owner, prefix: rotated.key.slice(0, 8), rotated_from: rotated.rotated_from, old_key_expires_at: rotated.old_key_expires_at, grace },
       });
       return c.json(rotated, 201);
     },
@@ -136,7 +171,7 @@ export const tenantRoutes = router()
     const p = c.get('principal');
     await requireManage(c, 'manage API keys');
     const { id } = c.req.valid('param');
-    const row = await revokeApiKey(makeDb(c.env.DB), p.tenantId, id);
+    const row = await revokeApiKey(makeDb(c.env.DB), p.tenantId, id, p);
     if (!row) throw ApiError.notFound('API key');
     await audit(c, { action: 'key.revoked', resource: { type: 'api_key', id }, data: { name: row.name } });
     return c.json(keyView(row), 200);

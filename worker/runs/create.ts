@@ -111,7 +111,7 @@ export async function startRun(env: Env, db: DB, principal: Principal, req: Star
     status: 'queued',
     inputs: req.inputs,
     context: req.context,
-    actor: { type: principal.actor.type, id: principal.actor.id, role: principal.role },
+    actor: { type: principal.actor.type, id: principal.actor.id, role: principal.role, ...(principal.person ? { person: principal.person } : {}) },
     // Live when the tenant set an integration to live mode; each call still runs simulated where its
     // own integration is not live (the step records which one it was).
     integrationMode:

@@ -9,6 +9,11 @@ import { compensationRefusal, type Requester } from './compensation-policy';
 import type { RunEngine } from './engine';
 import type { StepState } from './types';
 
+/** How an event names a reviewer: the person, and the credential when it is not the person. */
+function who(r: Reviewer): string {
+  return r.person && r.person !== r.id && !r.person.startsWith('key:') ? `${r.person} (${r.id})` : r.id;
+}
+
 /**
  * A person's review of a waiting step (the rules are approval-rules.ts). An approval that
  * completes the quorum lets the step run at the next tick; a denial ends it by its `on_failure`.
@@ -17,16 +22,17 @@ export async function reviewStep(e: RunEngine, stepId: string, reviewer: Reviewe
   const run = e.run;
   const step = run.steps.find((s) => s.id === stepId);
   if (!step) return { code: 'not_found', message: `Step ${stepId} not found` };
-  const refusal = reviewRefusal(step, reviewer, run.actor.id, e.host.now());
+  const refusal = reviewRefusal(step, reviewer, run.actor, e.host.now());
   if (refusal) {
     // A lapsed request ends now rather than when the alarm comes.
     if (step.status === 'awaiting_approval' && /expired/.test(refusal.message)) await e.failStep(step, 'Approval request expired', 'denied');
     return refusal;
   }
   const actor = { type: reviewer.type, id: reviewer.id };
-  step.approvals.push({ actor, role: reviewer.role, verdict, ...(comment ? { comment } : {}), at: e.iso(), args_hash: step.args_hash ?? '' });
+  const person = reviewer.person ? { person: reviewer.person } : {};
+  step.approvals.push({ actor, ...person, role: reviewer.role, verdict, ...(comment ? { comment } : {}), at: e.iso(), args_hash: step.args_hash ?? '' });
   if (verdict === 'deny') {
-    await e.failStep(step, `Denied by ${reviewer.id}${comment ? `: ${comment}` : ''}`, 'denied', actor);
+    await e.failStep(step, `Denied by ${who(reviewer)}${comment ? `: ${comment}` : ''}`, 'denied', actor);
     return step;
   }
   const needed = Math.max(1, approvalsNeeded(step.decision));
@@ -36,7 +42,7 @@ export async function reviewStep(e: RunEngine, stepId: string, reviewer: Reviewe
     step.approval_expires_at = undefined;
     run.status = 'running';
   }
-  await e.host.commit([{ type: 'step.approved', step: step.id, actor, message: `Approved by ${reviewer.id} (${given}/${needed})${comment ? `: ${comment}` : ''}` }]);
+  await e.host.commit([{ type: 'step.approved', step: step.id, actor, message: `Approved by ${who(reviewer)} (${given}/${needed})${comment ? `: ${comment}` : ''}` }]);
   return step;
 }
 

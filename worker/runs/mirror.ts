@@ -25,6 +25,7 @@ export function runRow(run: RunState, now = new Date().toISOString()) {
     actorType: run.actor.type,
     actorId: run.actor.id,
     actorRole: run.actor.role,
+    actorPerson: run.actor.person ?? null,
     reason: run.reason ?? null,
     costUsd: run.cost_usd,
     tokens: run.tokens,
@@ -56,6 +57,8 @@ export function mirrorStatements(db: DB, run: RunState, steps: StepState[]) {
           updatedAt: now,
           endedAt: row0.endedAt,
           nextWakeAt: row0.nextWakeAt,
+          // The admission insert (policy/usage.ts) writes the row first, without the person.
+          actorPerson: row0.actorPerson,
         },
       }),
     ...steps.map((s) => {

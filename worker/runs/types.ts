@@ -24,10 +24,14 @@ export interface Actor {
   type: string;
   id: string;
   role: string;
+  /** The person behind the credential (DESIGN §14); absent on runs from before persons were recorded. */
+  person?: string;
 }
 
 export interface ApprovalRecord {
   actor: { type: string; id: string };
+  /** Who approved, as a person (DESIGN §14); absent on approvals from before persons were recorded. */
+  person?: string;
   role: string;
   verdict: 'approve' | 'deny';
   comment?: string;
@@ -223,7 +227,7 @@ export interface RunView {
   reason?: string;
   inputs: Record<string, unknown>;
   context: Record<string, unknown>;
-  actor: { type: string; id: string };
+  actor: { type: string; id: string; person?: string };
   integration_mode: IntegrationMode;
   created_at: string;
   started_at?: string;
@@ -270,7 +274,7 @@ export function runView(r: RunState): RunView {
     ...(r.reason ? { reason: r.reason } : {}),
     inputs: r.inputs,
     context: r.context,
-    actor: { type: r.actor.type, id: r.actor.id },
+    actor: { type: r.actor.type, id: r.actor.id, ...(r.actor.person ? { person: r.actor.person } : {}) },
     integration_mode: r.integrationMode,
     created_at: r.created_at,
     ...(r.started_at ? { started_at: r.started_at } : {}),

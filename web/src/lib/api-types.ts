@@ -30,6 +30,8 @@ export interface Schemas {
       type: "api_key" | "user" | "webhook";
       id: string;
     };
+    /** The person behind the credential (DESIGN §14): a key's owner, or the signed-in person */
+    person?: string;
     session?: {
       id: string;
       kind: "api_key" | "oidc";
@@ -80,14 +82,32 @@ export interface Schemas {
     expires_at: string | null;
     /** The key this one replaced */
     rotated_from: string | null;
+    /** The person the key belongs to (DESIGN §14): an email, an OIDC `iss|sub`, or `key:<id>` for a key made before owners were recorded */
+    owner: string;
   };
   RotatedKey: {
     id: string;
     key: string;
     name: string;
     role: "viewer" | "operator" | "sre" | "admin";
+    /** Kept from the rotated key */
+    owner: string;
     rotated_from: string;
     old_key_expires_at: string;
+  };
+  Person: {
+    /** The person as duties compare them: their email, an OIDC `iss|sub`, or `key:<id>` for a key made before owners were recorded */
+    id: string;
+    email: string | null;
+    name: string | null;
+    role: "viewer" | "operator" | "sre" | "admin" | null;
+    /** Where the role comes from: their identity provider groups, an admin (PUT /people), or the highest of their live keys */
+    role_source: "oidc_groups" | "assigned" | "keys" | null;
+    /** The OIDC `iss|sub` they last signed in as */
+    oidc_subject: string | null;
+    /** Their live API keys */
+    keys: number;
+    last_seen_at: string | null;
   };
   TenantSettings: {
     oidc?: {
@@ -208,6 +228,7 @@ export interface Schemas {
     actor: {
       type: string;
       id: string;
+      person?: string;
     };
     created_at: string;
     ended_at: string | null;
@@ -221,6 +242,13 @@ export interface Schemas {
     reason?: string;
     inputs: Record<string, unknown>;
     context: Record<string, unknown>;
+    /** Who started the run: the credential, and the person behind it */
+    actor: {
+      type: string;
+      id: string;
+      /** The person who started the run (DESIGN §14) */
+      person?: string;
+    };
     created_at: string;
     ended_at?: string;
     cost_usd: number;
@@ -351,6 +379,8 @@ export interface Schemas {
     args?: unknown;
     decision?: unknown;
     requested_by: string;
+    /** The person who started the run (DESIGN §14) */
+    requested_by_person?: string;
     requested_at: string | null;
   };
   ShadowReport: {
@@ -929,12 +959,15 @@ export interface Operations {
     body: {
       name: string;
       role: "viewer" | "operator" | "sre" | "admin";
+      /** The email of the person the key is for (default: the person creating it); only an admin makes keys for someone else */
+      owner?: string;
     };
     response: {
       id: string;
       key: string;
       name: string;
       role: "viewer" | "operator" | "sre" | "admin";
+      owner?: string;
     };
   };
   /** Replace a key with a new one; the old one works until the grace period ends */
@@ -954,6 +987,22 @@ export interface Operations {
       id: string;
     };
     response: Schemas["ApiKey"];
+  };
+  /** The tenant's people with their role */
+  "GET /people": {
+    response: {
+      items: Schemas["Person"][];
+    };
+  };
+  /** Set the role of a person whose identity provider groups map to none (for example someone who approves from chat) */
+  "PUT /people/{email}": {
+    path: {
+      email: string;
+    };
+    body: {
+      role: "viewer" | "operator" | "sre" | "admin";
+    };
+    response: Schemas["Person"];
   };
   /** Tenant settings: OIDC sign-in, rate limits, and the schedule policies read (time zone, business hours, change freezes); admin, secrets never returned */
   "GET /settings": {

@@ -130,7 +130,8 @@ export function createClient(fetchFn: Fetch = (input, init) => fetch(input, init
     dashboard: () => request('GET /analytics/summary'),
 
     listKeys: async () => (await request('GET /keys')) as { items: ApiKeyView[] },
-    createKey: (name: string, role: Schemas['Me']['key']['role']) => request('POST /keys', { body: { name, role } }),
+    /** `owner`: the email of the person the key is for (default: whoever creates it). */
+    createKey: (name: string, role: Schemas['Me']['key']['role'], owner?: string) => request('POST /keys', { body: { name, role, ...(owner ? { owner } : {}) } }),
     revokeKey: async (id: string) => (await request('DELETE /keys/{id}', { path: { id } })) as ApiKeyView,
     rotateKey: (id: string, grace: string) => request('POST /keys/{id}/rotate', { path: { id }, body: { grace } }),
 

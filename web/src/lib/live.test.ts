@@ -7,7 +7,7 @@ class FakeSocket {
   static all: FakeSocket[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((message: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((event?: { code: number }) => void) | null = null;
   closed = false;
   constructor(readonly url: string) {
     FakeSocket.all.push(this);
@@ -20,7 +20,7 @@ class FakeSocket {
   }
 }
 
-const run = (status: Run['status']): Run => ({ id: 'r1', runbook: 'rb', runbook_version: 1, status, mode: 'execute', inputs: {}, context: {}, created_at: '', cost_usd: 0, tokens: 0, steps: [] });
+const run = (status: Run['status']): Run => ({ id: 'r1', runbook: 'rb', runbook_version: 1, status, mode: 'execute', inputs: {}, context: {}, actor: { type: 'api_key', id: 'key_1' }, created_at: '', cost_usd: 0, tokens: 0, steps: [] });
 
 function start(status: () => Run['status']) {
   const seen: string[] = [];
@@ -105,5 +105,14 @@ describe('LiveRun', () => {
     expect(FakeSocket.all).toHaveLength(2);
     live.reconnectNow();
     expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it('stops when the server ended the socket because the key or session ended (4401): reconnecting would only fail', () => {
+    const { states, socket } = start(() => 'running');
+    socket(0).onopen?.();
+    socket(0).onclose?.({ code: 4401 });
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(states.at(-1)).toBe('closed');
   });
 });

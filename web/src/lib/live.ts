@@ -17,6 +17,9 @@ export interface LiveOptions {
   WebSocket?: typeof WebSocket;
 }
 
+/** The close code of a socket whose key or session ended (worker/runs/live-view.ts). */
+export const SIGNED_OUT = 4401;
+
 /** Waits between reconnects: 1s, 2s, then 5s for as long as it takes. */
 export const BACKOFF_MS = [1000, 2000, 5000] as const;
 
@@ -73,7 +76,7 @@ export class LiveRun {
       this.#options.onState?.('live');
     };
     socket.onmessage = (message) => this.#receive(message.data);
-    socket.onclose = () => this.#closed();
+    socket.onclose = (event?: CloseEvent) => this.#closed(event?.code);
   }
 
   #receive(data: unknown): void {
@@ -94,10 +97,11 @@ export class LiveRun {
     }
   }
 
-  #closed(): void {
+  #closed(code?: number): void {
     this.#socket = undefined;
     if (this.#stopped) return;
-    if (!this.#options.shouldReconnect()) {
+    // The server ended the socket because the key or session that opened it ended: retrying fails.
+    if (code === SIGNED_OUT || !this.#options.shouldReconnect()) {
       this.#options.onState?.('closed');
       return;
     }

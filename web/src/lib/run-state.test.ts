@@ -11,6 +11,7 @@ const run: Run = {
   status: 'running',
   inputs: {},
   context: {},
+  actor: { type: 'api_key', id: 'key_1' },
   mode: 'execute',
   created_at: '2026-01-01T00:00:00Z',
   cost_usd: 0,
