@@ -77,6 +77,16 @@ describe('duties count persons, not credentials (DESIGN §14)', () => {
     expect(run.steps[0]!.approvals).toEqual([expect.objectContaining({ person: 'bob@example.com', verdict: 'approve' })]);
   });
 
+  it('a run is listed with its person from the start (its runs-per-hour slot is its first row)', async () => {
+    const t = await newTenant();
+    const ann = await keyFor(t, 'ann-laptop', 'sre', 'ann@example.com');
+    await createRunbook(t.keys.admin, TICKET);
+    const id = await startRun(ann, { runbook: 'ticket' });
+    // No alarm has run yet: the row is the one the admission wrote.
+    const listed = await json<{ items: { id: string; actor: { person?: string } }[] }>(api('/runs', { key: t.keys.viewer }));
+    expect(listed.items.find((r) => r.id === id)?.actor).toMatchObject({ person: 'ann@example.com' });
+  });
+
   it('two keys with one owner cannot fill a quorum of two; a key of another owner completes it', async () => {
     const t = await newTenant();
     const created = await json<{ id: string }>(api('/policies', { method: 'POST', key: t.keys.admin, yaml: TWO_PEOPLE }));

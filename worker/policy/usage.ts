@@ -121,10 +121,10 @@ export async function reserveRunSlot(db: DB, row: RunRowValues, max: number, now
   const since = new Date(now - 3_600_000).toISOString();
   const result = await db.run(sql`
     INSERT INTO ${runs} (id, tenant_id, runbook_id, runbook_name, runbook_version, policy_id, status, mode, inputs, context,
-                         actor_type, actor_id, actor_role, reason, cost_usd, tokens, created_at, updated_at)
+                         actor_type, actor_id, actor_role, actor_person, reason, cost_usd, tokens, created_at, updated_at)
     SELECT ${row.id}, ${row.tenantId}, ${row.runbookId}, ${row.runbookName}, ${row.runbookVersion}, ${row.policyId}, ${row.status},
            ${row.mode}, ${JSON.stringify(row.inputs)}, ${JSON.stringify(row.context)}, ${row.actorType}, ${row.actorId}, ${row.actorRole},
-           ${row.reason}, ${row.costUsd}, ${row.tokens}, ${row.createdAt}, ${row.updatedAt}
+           ${row.actorPerson}, ${row.reason}, ${row.costUsd}, ${row.tokens}, ${row.createdAt}, ${row.updatedAt}
     WHERE (SELECT count(*) FROM ${runs} WHERE ${runs.tenantId} = ${row.tenantId} AND ${runs.createdAt} > ${since}
            AND (${runs.mode} = 'execute') = ${row.mode === 'execute' ? 1 : 0}
            AND (${runs.reason} IS NULL OR ${runs.reason} NOT LIKE ${RUNS_PER_HOUR_PREFIX + '%'})) < ${max}
@@ -146,6 +146,7 @@ export interface RunRowValues {
   actorType: string;
   actorId: string;
   actorRole: string;
+  actorPerson: string | null;
   reason: string | null;
   costUsd: number;
   tokens: number;
