@@ -12,16 +12,18 @@ export interface FaultRunbook {
 // Simulated steps, live Jira writes and durable sleeps. None has `retry`: with no upstream faults
 // every step must succeed at its first attempt (or, in `faults-undo`, fail at its first).
 export const RUNBOOKS: Record<string, FaultRunbook> = {
-  // Live Jira writes around a durable sleep, between simulated node changes.
+  // Live Jira writes around a durable sleep, between simulated deployment changes. (Kubernetes is
+  // not used: the tenant is live through Jira, and a live run's k8s calls need a registered
+  // cluster with its relay; GitHub is not live here, so its calls are simulated.)
   'faults-ticket': {
     ends: 'succeeded',
     steps: `
     - id: check
-      tool: k8s.get_node
-      with: { cluster: prod-eu, node: node-faults }
-    - id: cordon
-      tool: k8s.cordon_node
-      with: { cluster: prod-eu, node: node-faults }
+      tool: github.list_deployments
+      with: { repo: acme/faults, environment: staging }
+    - id: deploy
+      tool: github.rollback_deployment
+      with: { repo: acme/faults, environment: staging }
     - id: ticket
       tool: jira.create_issue
       with:
@@ -34,25 +36,25 @@ export const RUNBOOKS: Record<string, FaultRunbook> = {
       tool: jira.add_comment
       with:
         key: '\${{ steps.ticket.result.key }}'
-        body: 'Node cordoned by \${{ run.id }}'
-    - id: uncordon
-      tool: k8s.uncordon_node
-      with: { cluster: prod-eu, node: node-faults }
+        body: 'Rolled back by \${{ run.id }}'
+    - id: restore
+      tool: github.rollback_deployment
+      with: { repo: acme/faults, environment: staging, ref: '\${{ steps.deploy.result.previous_ref }}' }
 `,
   },
-  // Simulated Kubernetes changes around a longer sleep.
+  // Simulated deployment changes around a longer sleep.
   'faults-scale': {
     ends: 'succeeded',
     steps: `
-    - id: scale
-      tool: k8s.scale_deployment
-      with: { cluster: prod-eu, namespace: shop, name: checkout, replicas: 6 }
+    - id: staging
+      tool: github.rollback_deployment
+      with: { repo: acme/checkout, environment: staging }
     - id: pause
       tool: core.wait
       with: { duration: 2s }
-    - id: restart
-      tool: k8s.restart_deployment
-      with: { cluster: prod-eu, namespace: shop, name: checkout }
+    - id: qa
+      tool: github.rollback_deployment
+      with: { repo: acme/checkout, environment: qa }
 `,
   },
   // A live create → transition chain.
@@ -97,14 +99,14 @@ export const RUNBOOKS: Record<string, FaultRunbook> = {
   // compensation. The issue itself stays (a create has no inverse: the record is worth keeping).
   'faults-undo': {
     ends: 'failed',
-    undone: ['cordon', 'scale', 'start'],
+    undone: ['web', 'cart', 'start'],
     steps: `
-    - id: cordon
-      tool: k8s.cordon_node
-      with: { cluster: prod-eu, node: node-undo }
-    - id: scale
-      tool: k8s.scale_deployment
-      with: { cluster: prod-eu, namespace: shop, name: cart, replicas: 9 }
+    - id: web
+      tool: github.rollback_deployment
+      with: { repo: acme/web, environment: staging }
+    - id: cart
+      tool: github.rollback_deployment
+      with: { repo: acme/cart, environment: staging }
     - id: ticket
       tool: jira.create_issue
       with:

@@ -153,14 +153,19 @@ async function withPortRetry<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-const restartServer = () => withPortRetry(() => startServer({ port: inst.port, persistTo: inst.persistTo, token: inst.token }));
+/**
+ * The campaign starts hundreds of runs and reads each back: the deployment's ceilings on a tenant's
+ * rate limit and runs per hour (600 and 6000/min by default) are lifted with the tenant's own limits.
+ */
+const CAMPAIGN_VARS = { PLATFORM_MAX_REQUESTS_PER_MINUTE: '100000', PLATFORM_MAX_BURST: '10000', PLATFORM_MAX_RUNS_PER_HOUR: '100000' };
+const restartServer = () => withPortRetry(() => startServer({ port: inst.port, persistTo: inst.persistTo, token: inst.token, vars: CAMPAIGN_VARS }));
 
 beforeAll(async () => {
   // Alone (`npm run faults`) nothing else prepares these; in the e2e phase they already exist.
   ensureDevVars();
   if (!existsSync(path.join(ROOT, 'web', 'build', 'index.html'))) buildWeb();
   vendor = await startVendor(JIRA, prng(SEED ^ 0x5eed));
-  inst = await withPortRetry(() => startInstance('agentrunbook-faults'));
+  inst = await withPortRetry(() => startInstance('agentrunbook-faults', CAMPAIGN_VARS));
   current = inst;
   api = apiClient(inst.url, inst.adminKey);
 

@@ -74,8 +74,8 @@ export interface DevServer {
 }
 
 /** Starts `wrangler dev` on `port` with state in `persistTo` (migrations must already be applied). */
-export async function startServer(opts: { port: number; persistTo: string; token: string }): Promise<DevServer> {
-  const dev = await startDev({ port: opts.port, persistTo: opts.persistTo, bootstrapToken: opts.token, envFile: undefined, quiet: QUIET });
+export async function startServer(opts: { port: number; persistTo: string; token: string; vars?: Record<string, string> }): Promise<DevServer> {
+  const dev = await startDev({ port: opts.port, persistTo: opts.persistTo, bootstrapToken: opts.token, envFile: undefined, quiet: QUIET, extraVars: opts.vars });
   const pid = dev.child.pid ?? -1;
   // wrangler runs in its own process group (detached): if this process dies without stopping it
   // (an interrupted run, a crashed worker), take the group down rather than leave it listening.
@@ -108,14 +108,15 @@ export interface Instance extends DevServer {
 }
 
 /** A complete, private installation: fresh persist dir, migrations, server, bootstrap with a new admin key. */
-export async function startInstance(label = 'agentrunbook-e2e'): Promise<Instance> {
+/** A fresh instance: migrations, `wrangler dev` (with the deployment variables `vars`), the demo tenant. */
+export async function startInstance(label = 'agentrunbook-e2e', vars?: Record<string, string>): Promise<Instance> {
   const persistTo = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
   let server: DevServer | undefined;
   try {
     applyMigrations(persistTo);
     const port = await freePort();
     const token = random(24);
-    server = await startServer({ port, persistTo, token });
+    server = await startServer({ port, persistTo, token, vars });
     const adminKey = newAdminKey();
     const boot = await bootstrap(server.url, token, adminKey, true);
     if (!boot.created) throw new Error(`bootstrap did not create the demo tenant: ${JSON.stringify(boot)}`);

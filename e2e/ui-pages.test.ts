@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ROOT, apiClient, launchChromium, signInUi, startRun, waitForRun } from './helpers';
+import { ROOT, apiClient, launchChromium, secondPersonKey, signInUi, startRun, waitForRun } from './helpers';
 
 const { url, adminKey } = inject('e2e');
 const api = apiClient(url, adminKey);
@@ -36,7 +36,9 @@ beforeAll(async () => {
     // A change freeze denies the high-risk rollback: a failure for the dashboard.
     startRun(api, 'rollback-bad-deploy', { repo: 'acme/shop', namespace: 'shop', deployment: 'checkout', health_url: HEALTH }, { context: { change_freeze: true } }),
   ]);
-  waitingRun = await startRun(api, 'node-not-ready', { node: 'node-17', incident_id: 'PINC123' });
+  // Started by another person: the admin who looks at the dashboard may approve it (nobody
+  // approves their own run's steps).
+  waitingRun = await startRun(apiClient(url, await secondPersonKey(url, adminKey)), 'node-not-ready', { node: 'node-17', incident_id: 'PINC123' });
   const settled = await Promise.all([...started, waitingRun].map((id) => waitForRun(api, id, SETTLED)));
   frozen = { id: started[3]!, status: settled[3]!.status, reason: (settled[3] as { reason?: string | null }).reason ?? null };
   browser = await launchChromium();
