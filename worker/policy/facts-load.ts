@@ -11,17 +11,17 @@ import { factsFor, targetOf, unknownTarget, type Facts, type Schedule, type Targ
 
 const VENDOR_OF: Partial<Record<TargetFacts['kind'], 'github' | 'jira' | 'pagerduty'>> = { repository: 'github', project: 'jira', service: 'pagerduty' };
 
-/** One tenant's facts source; lookups are remembered for its lifetime (one request, one replay). */
+/**
+ * One tenant's facts source. Lookups are remembered for its lifetime (one request, one replay), or
+ * for `maxAgeMs` when it lives longer (a run's engine: a label changed now holds for the run's next
+ * steps within seconds, without a D1 round trip for every step).
+ */
 export interface FactsSource {
   forCall(toolId: string, args: Record<string, unknown>, nowMs: number): Promise<Facts>;
 }
 
-export function factsSource(db: DB, tenantId: string): FactsSource {
-  const memo = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    if (!memo.has(key)) memo.set(key, load());
-    return memo.get(key) as Promise<T>;
-  };
+export function factsSource(db: DB, tenantId: string, opts: { maxAgeMs?: number; now?: () => number } = {}): FactsSource {
+  const once = rememberFor(opts.maxAgeMs ?? Infinity, opts.now ?? Date.now);
   const schedule = () => once('schedule', async (): Promise<Schedule> => {
     const s = await getTenantSettings(db, tenantId);
     return { time_zone: s.time_zone, business_hours: s.business_hours, change_freezes: s.change_freezes };
@@ -35,6 +35,22 @@ export function factsSource(db: DB, tenantId: string): FactsSource {
       const [t, s] = await Promise.all([target(toolId, args), schedule()]);
       return factsFor(t, s, nowMs);
     },
+  };
+}
+
+/**
+ * A memo of loads by key, each kept `maxAgeMs` from when it was asked for. Concurrent asks share one
+ * load; a load that fails is forgotten, so the next ask tries again.
+ */
+export function rememberFor(maxAgeMs: number, now: () => number) {
+  const memo = new Map<string, { at: number; value: Promise<unknown> }>();
+  return <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    const hit = memo.get(key);
+    if (hit && now() - hit.at < maxAgeMs) return hit.value as Promise<T>;
+    const value = load();
+    memo.set(key, { at: now(), value });
+    value.catch(() => memo.get(key)?.value === value && memo.delete(key));
+    return value;
   };
 }
 

@@ -3,7 +3,7 @@
  * from the run's Durable Object, which is only the runtime glue between them.
  */
 import type { DB } from '../db/client';
-import { loadFacts } from '../policy/facts-load';
+import { factsSource } from '../policy/facts-load';
 import { limitCounts, reserveLimitSlot, tenantCostToday } from '../policy/usage';
 import type { Governor, PendingEvent } from './engine';
 import { loadRunHistory } from './history';
@@ -31,13 +31,17 @@ export function sealEvents(run: RunState, pending: PendingEvent[], ts = new Date
   return { events, traces };
 }
 
-/** The tenant-wide counters (budgets, blast-radius limits) a run's engine checks, in D1. */
+/** How long a run's engine trusts the facts it looked up (labels, the tenant's schedule). */
+export const RUN_FACTS_MAX_AGE_MS = 5_000;
+
+/** The tenant-wide counters (budgets, blast-radius limits) and trusted facts a run's engine checks, in D1. */
 export function d1Governor(db: DB, run: RunState): Governor {
+  const facts = factsSource(db, run.tenantId, { maxAgeMs: RUN_FACTS_MAX_AGE_MS });
   return {
     tenantCostToday: () => tenantCostToday(db, run.tenantId, run.id, Date.now()),
     limitCounts: (toolId) => limitCounts(db, run.tenantId, run.policy, toolId, Date.now()),
     reserve: (stepId, toolId) => reserveLimitSlot(db, { tenantId: run.tenantId, runId: run.id, stepId, tool: toolId }, run.policy, Date.now()),
-    facts: (toolId, args) => loadFacts(db, run.tenantId, toolId, args, Date.now()),
+    facts: (toolId, args) => facts.forCall(toolId, args, Date.now()),
   };
 }
 
