@@ -139,9 +139,23 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** Formatters by time zone: building one costs far more than using it (it was most of a decision's facts). */
+const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let f = FORMATTERS.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' });
+    // Zones are the tenants' (a few hundred names at most); the bound only guards against the unexpected.
+    if (FORMATTERS.size >= 1_000) FORMATTERS.clear();
+    FORMATTERS.set(zone, f);
+  }
+  return f;
+}
+
 function localTime(ms: number, zone: string): { date: string; time: string; hour: number; weekday: Weekday } {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' })
+    formatterFor(zone)
       .formatToParts(new Date(ms))
       .map((p) => [p.type, p.value]),
   );
